@@ -1,0 +1,930 @@
+"""Planning datasets: reading, validating and holding the input tables.
+
+A dataset is a folder of CSV files or one ``.xlsx`` workbook (DATASET.md "Input").
+:func:`load_dataset` reads it, checks every rule in one pass and returns a frozen
+:class:`Dataset`, or raises :class:`~optimizer.exceptions.DatasetError` listing every
+problem with its file, row and column.
+
+The tables are held as pandas DataFrames with normalised columns (ids as ``str``,
+quantities as ``float64``, periods resolved to period ids) because a large dataset
+has hundreds of thousands of rows; their schema is declared once in
+:mod:`optimizer.schema`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import math
+import tomllib
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from optimizer.exceptions import DatasetError, DatasetWarning, Problem
+from optimizer.schema import MAX_MAGNITUDE, REQUIRED, TABLES, Column, Table
+from optimizer.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_MAX_ROWS_PER_PROBLEM = 10
+"""Rows listed for one kind of problem in one column before the rest are counted."""
+
+
+class Dataset(BaseModel):
+    """A validated planning dataset.
+
+    Every table of DATASET.md is a DataFrame attribute with the spec's columns in
+    order (optional tables absent from the input are empty frames with those
+    columns). Treat the frames as read-only; :meth:`replace` makes a changed,
+    re-validated copy that shares the unchanged tables.
+
+    ``orders`` has ``period`` resolved to the id of the period the order is due in
+    (past-due orders: the first) and an extra bool column ``past_due``; ``receipts``
+    has ``period`` resolved the same way. Rows outside the horizon are left out and
+    reported in :attr:`warnings`.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    periods: pd.DataFrame
+    products: pd.DataFrame
+    lines: pd.DataFrame
+    line_calendar: pd.DataFrame
+    routings: pd.DataFrame
+    materials: pd.DataFrame
+    bom: pd.DataFrame
+    receipts: pd.DataFrame
+    customers: pd.DataFrame
+    forecast: pd.DataFrame
+    orders: pd.DataFrame
+    previous_plan: pd.DataFrame
+    settings: Settings = Settings()
+    name: str = "dataset"
+    warnings: tuple[str, ...] = ()
+    has_customers: bool = False
+    """Whether customers.csv was given (an order's customer must then be in it)."""
+    has_previous_plan: bool = False
+
+    @property
+    def period_ids(self) -> list[str]:
+        """Period ids in time order."""
+        return list(self.periods["period"])
+
+    @classmethod
+    def from_frames(
+        cls,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        settings: Settings | Mapping[str, Any] | None = None,
+        name: str = "frames",
+        **frames: pd.DataFrame,
+    ) -> Dataset:
+        """Validate DataFrames an integrator already holds into a :class:`Dataset`.
+
+        Tables are passed by DATASET.md name (``periods=...``, ``products=...``);
+        columns and rules are those of the CSV files, and problems are located as
+        ``<table> (frame)``, row = position + 2 as if written to CSV with a header.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> ds = Dataset.from_frames(
+        ...     periods=pd.DataFrame({"period": ["W1"], "start": ["2026-11-30"]}),
+        ...     products=pd.DataFrame({"product": ["A"], "shortage_cost": [5]}),
+        ...     lines=pd.DataFrame({"line": ["L1"], "hours": [10]}),
+        ...     routings=pd.DataFrame({"product": ["A"], "line": ["L1"], "rate": [10]}),
+        ...     forecast=pd.DataFrame({"product": ["A"], "period": ["W1"], "quantity": [60]}),
+        ... )
+        >>> ds.products.loc[0, "priority"]
+        np.int64(1)
+        """
+        all_frames = {**(tables or {}), **frames}
+        unknown = sorted(set(all_frames) - set(TABLES))
+        problems = [
+            Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
+            for t in unknown
+        ]
+        raws = {
+            t: _RawTable(t, f"{t} (frame)", _frame_to_raw(f))
+            for t, f in all_frames.items()
+            if t in TABLES
+        }
+        if isinstance(settings, Settings):
+            settings_obj: Settings | Mapping[str, Any] | None = settings
+        else:
+            settings_obj = settings
+        return _build(raws, settings_obj, "settings", name, problems, [], missing="{table} (frame)")
+
+    def replace(self, **changes: Any) -> Dataset:
+        """A re-validated copy with some tables (or ``settings``) replaced.
+
+        Unchanged tables are shared, not copied. Use it for what-if scenarios.
+        """
+        if set(changes) <= {"settings", "name"}:
+            return self.model_copy(update=changes)
+        tables = {t: getattr(self, t) for t in TABLES}
+        for t in ("orders", "receipts"):
+            tables[t] = tables[t].drop(columns=["past_due"], errors="ignore")
+        for t, frame in changes.items():
+            if t in TABLES:
+                tables[t] = frame
+        if not self.has_customers and "customers" not in changes:
+            tables.pop("customers")
+        if not self.has_previous_plan and "previous_plan" not in changes:
+            tables.pop("previous_plan")
+        settings = changes.get("settings", self.settings)
+        return Dataset.from_frames(tables, settings=settings, name=changes.get("name", self.name))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _RawTable:
+    """A table as read: all cells as stripped strings, with spreadsheet row numbers."""
+
+    def __init__(self, table: str, source: str, frame: pd.DataFrame, rows: Any = None) -> None:
+        self.table = table
+        self.source = source
+        self.frame = frame
+        self.rows: np.ndarray = (
+            np.asarray(rows, dtype=np.int64)
+            if rows is not None
+            else np.arange(2, len(frame) + 2, dtype=np.int64)
+        )
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read and validate a planning dataset.
+
+    Parameters
+    ----------
+    path
+        A folder of CSV files (with optional ``settings.toml``) or an ``.xlsx``
+        workbook with one sheet per table (and an optional ``settings`` sheet).
+
+    Returns
+    -------
+    Dataset
+        The validated dataset; warnings are in ``dataset.warnings`` and are also
+        issued as :class:`~optimizer.exceptions.DatasetWarning`.
+
+    Raises
+    ------
+    DatasetError
+        Listing every problem found, each with file, row and column.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    missing = "{file}"
+    if path.is_dir():
+        raws, settings_raw, settings_source = _read_folder(path, problems, notes)
+    elif path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm"}:
+        raws, settings_raw, settings_source = _read_workbook(path, problems)
+        missing = f"{path.name}, sheet {{table}}"
+    elif path.exists():
+        raise DatasetError(
+            [
+                Problem(
+                    str(path), None, None, "not a dataset: give a folder of CSV files or an .xlsx"
+                )
+            ]
+        )
+    else:
+        raise DatasetError([Problem(str(path), None, None, "no such file or folder")])
+    return _build(raws, settings_raw, settings_source, path.name, problems, notes, missing)
+
+
+def _read_folder(
+    folder: Path, problems: list[Problem], notes: list[str]
+) -> tuple[dict[str, _RawTable], dict[str, Any] | None, str]:
+    raws: dict[str, _RawTable] = {}
+    for name, table in TABLES.items():
+        file = folder / table.file
+        if file.is_file():
+            raw = _read_csv(file, table, problems)
+            if raw is not None:
+                raws[name] = raw
+    known = {t.file for t in TABLES.values()} | {"settings.toml"}
+    for f in sorted(folder.iterdir()):
+        if f.name not in known and not f.name.startswith(".") and f.name.lower() != "readme.md":
+            notes.append(f"{f.name}: unknown file, ignored")
+    settings_raw: dict[str, Any] | None = None
+    toml = folder / "settings.toml"
+    if toml.is_file():
+        settings_raw = _read_toml(toml, problems)
+    return raws, settings_raw, "settings.toml"
+
+
+def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | None:
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                file.name,
+                line,
+                None,
+                f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as 'CSV UTF-8'",
+            )
+        )
+        return None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        problems.append(Problem(file.name, line, None, "the file holds a NUL byte: not a CSV file"))
+        return None
+    if not text.strip():
+        problems.append(
+            Problem(
+                file.name,
+                None,
+                None,
+                "the file is empty; it needs a header row: "
+                + ", ".join(c.name for c in table.columns),
+            )
+        )
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        width = len(header)
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # blank line (Excel leaves them at the end)
+            if len(record) > width and any(c.strip() for c in record[width:]):
+                problems.append(
+                    Problem(
+                        file.name,
+                        reader.line_num,
+                        None,
+                        f"{len(record)} values but the header has {width} columns"
+                        " (a comma inside a value must be quoted)",
+                    )
+                )
+                continue
+            rows.append(record[:width] + [""] * (width - len(record)))
+            numbers.append(reader.line_num)
+    except csv.Error as exc:
+        problems.append(Problem(file.name, reader.line_num, None, f"not a valid CSV file: {exc}"))
+        return None
+    frame = _raw_frame(file.name, header, rows, problems)
+    if frame is None:
+        return None
+    return _RawTable(table.name, file.name, frame, numbers)
+
+
+def _raw_frame(
+    source: str, header: list[str], rows: list[list[str]], problems: list[Problem]
+) -> pd.DataFrame | None:
+    names = [h.strip().lower() for h in header]
+    seen: set[str] = set()
+    ok = True
+    for h in names:
+        if h and h in seen:
+            problems.append(Problem(source, 1, h, "this column appears twice in the header"))
+            ok = False
+        seen.add(h)
+    if not ok:
+        return None
+    keep = [i for i, h in enumerate(names) if h]
+    columns = {names[i]: [r[i].strip() for r in rows] for i in keep}
+    return pd.DataFrame(columns, dtype=object, index=pd.RangeIndex(len(rows)))
+
+
+def _read_toml(file: Path, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+        data = tomllib.loads(text)
+        data["__lines__"] = _toml_key_lines(text)
+        return data
+    except UnicodeDecodeError:
+        problems.append(Problem(file.name, None, None, "not UTF-8 text"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(
+            Problem(file.name, getattr(exc, "lineno", None), None, f"not valid TOML: {exc}")
+        )
+    return None
+
+
+def _toml_key_lines(text: str) -> dict[str, int]:
+    """Line number of every ``section.key`` in a TOML text, to locate settings errors."""
+    lines: dict[str, int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and "]" in stripped:
+            section = stripped[1 : stripped.index("]")].strip()
+            lines.setdefault(section, number)
+        elif "=" in stripped and not stripped.startswith("#"):
+            key = stripped.split("=", 1)[0].strip().strip('"')
+            lines.setdefault(f"{section}.{key}" if section else key, number)
+    return lines
+
+
+def _read_workbook(
+    book: Path, problems: list[Problem]
+) -> tuple[dict[str, _RawTable], dict[str, Any] | None, str]:
+    import openpyxl  # a runtime dependency, imported only when a workbook is read
+
+    try:
+        wb = openpyxl.load_workbook(book, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise DatasetError(
+            [Problem(book.name, None, None, f"cannot open the workbook: {exc}")]
+        ) from None
+    raws: dict[str, _RawTable] = {}
+    settings_raw: dict[str, Any] | None = None
+    sheets = {s.strip().lower(): s for s in wb.sheetnames}
+    try:
+        for name, table in TABLES.items():
+            if name not in sheets:
+                continue
+            source = f"{book.name}, sheet {sheets[name]}"
+            header, rows, numbers = _sheet_rows(wb[sheets[name]])
+            if header is None:
+                problems.append(
+                    Problem(source, None, None, "the sheet is empty; it needs a header row")
+                )
+                continue
+            frame = _raw_frame(source, header, rows, problems)
+            if frame is not None:
+                raws[name] = _RawTable(name, source, frame, numbers)
+        if "settings" in sheets:
+            settings_raw = _settings_sheet(
+                wb[sheets["settings"]], f"{book.name}, sheet settings", problems
+            )
+        for s in wb.sheetnames:
+            if s.strip().lower() not in TABLES and s.strip().lower() != "settings":
+                logger.info("%s: unknown sheet %r ignored", book.name, s)
+    finally:
+        wb.close()
+    return raws, settings_raw, f"{book.name}, sheet settings"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def _sheet_rows(ws: Any) -> tuple[list[str] | None, list[list[str]], list[int]]:
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_cell_text(v) for v in values]
+        if not any(cells):
+            continue
+        if header is None:
+            header = cells
+            width = len(header)
+            continue
+        rows.append(cells[:width] + [""] * (width - len(cells)))
+        numbers.append(i)
+    if header is not None:
+        # a header row written by Excel may carry trailing empty cells
+        while header and not header[-1]:
+            header.pop()
+        rows = [r[: len(header)] for r in rows]
+    return header, rows, numbers
+
+
+def _settings_sheet(ws: Any, source: str, problems: list[Problem]) -> dict[str, Any]:
+    header, rows, numbers = _sheet_rows(ws)
+    result: dict[str, Any] = {}
+    if header is None:
+        return result
+    names = [h.lower() for h in header]
+    if "key" not in names or "value" not in names:
+        problems.append(Problem(source, 1, None, "the settings sheet needs columns key and value"))
+        return result
+    k, v = names.index("key"), names.index("value")
+    for row, number in zip(rows, numbers, strict=True):
+        key, text = row[k].strip(), row[v].strip()
+        section, _, field = key.partition(".")
+        if not field:
+            problems.append(
+                Problem(
+                    source, number, "key", f"'{key}' is not a dotted key like solve.time_limit_s"
+                )
+            )
+            continue
+        result.setdefault(section, {})[field] = _settings_value(text)
+    return result
+
+
+def _settings_value(text: str) -> Any:
+    low = text.lower()
+    if low in {"true", "false"}:
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _frame_to_raw(frame: pd.DataFrame) -> pd.DataFrame:
+    """An integrator's DataFrame as the all-text table a CSV file would give."""
+    out: dict[str, list[str]] = {}
+    for col in frame.columns:
+        s = frame[col]
+        name = str(col).strip().lower()
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[name] = [
+                "" if pd.isna(v) else v.date().isoformat()
+                for v in s  # type: ignore[union-attr]
+            ]
+        elif pd.api.types.is_bool_dtype(s):
+            out[name] = ["true" if v else "false" for v in s]
+        elif pd.api.types.is_integer_dtype(s):
+            out[name] = [str(v) for v in s.tolist()]
+        else:
+            out[name] = [_cell_text(None if _isnan(v) else v) for v in s.tolist()]
+    return pd.DataFrame(out, dtype=object, index=pd.RangeIndex(len(frame)))
+
+
+def _isnan(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+# ------------------------------------------------------------------------ validation
+
+
+class _Checker:
+    """Collects problems; caps how many rows one kind of problem lists."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+    def rows(self, raw: _RawTable, mask: np.ndarray, column: str | None, message: Any) -> None:
+        """Report ``message(i)`` (or a fixed text) for every row position in ``mask``."""
+        where = np.flatnonzero(mask)
+        for i in where[:_MAX_ROWS_PER_PROBLEM]:
+            text = message(i) if callable(message) else message
+            self.problems.append(Problem(raw.source, int(raw.rows[i]), column, text))
+        extra = len(where) - _MAX_ROWS_PER_PROBLEM
+        if extra > 0:
+            text = message(where[-1]) if callable(message) else message
+            self.problems.append(
+                Problem(
+                    raw.source, None, column, f"{extra} more rows with the same problem ({text})"
+                )
+            )
+
+
+def _parse_table(raw: _RawTable, table: Table, check: _Checker) -> pd.DataFrame:
+    """Typed columns of one table; blank cells take the column's default."""
+    frame = raw.frame
+    n = len(frame)
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        if col.name not in frame.columns:
+            if col.required:
+                check.problems.append(
+                    Problem(raw.source, 1, col.name, "required column is missing from the header")
+                )
+            out[col.name] = _default_column(col, n)
+            continue
+        out[col.name] = _parse_column(raw, col, frame[col.name].to_numpy(dtype=object), check)
+    for extra in frame.columns:
+        if extra not in out:
+            out[extra] = frame[extra].to_numpy(dtype=object)  # unknown columns are kept
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
+
+
+def _default_column(col: Column, n: int) -> np.ndarray:
+    if col.kind in {"number"}:
+        return np.full(n, np.nan if col.default in (None, REQUIRED) else float(col.default))  # type: ignore[arg-type]
+    if col.kind == "priority":
+        return np.full(n, np.nan if col.default in (None, REQUIRED) else float(col.default))  # type: ignore[arg-type]
+    return np.full(n, "" if col.default in (None, REQUIRED) else str(col.default), dtype=object)
+
+
+def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checker) -> np.ndarray:
+    blank = cells == ""
+    if col.required:
+        check.rows(raw, blank, col.name, "a value is required")
+    if col.kind in {"id", "text", "period", "period_or_date"}:
+        if col.default not in (None, REQUIRED) and blank.any():
+            cells = np.where(blank, str(col.default), cells)
+        return cells
+    if col.kind == "date":
+        parsed = pd.to_datetime(pd.Series(cells), format="%Y-%m-%d", errors="coerce")
+        bad = ~blank & parsed.isna().to_numpy()
+        check.rows(raw, bad, col.name, lambda i: f"'{cells[i]}' is not an ISO date (YYYY-MM-DD)")
+        return parsed.to_numpy()
+    values = pd.to_numeric(pd.Series(cells).where(~blank, None), errors="coerce").to_numpy(
+        dtype=np.float64
+    )
+    invalid = ~blank & np.isnan(values)
+    check.rows(raw, invalid, col.name, lambda i: f"'{cells[i]}' is not a number")
+    infinite = np.isinf(values)
+    check.rows(raw, infinite, col.name, lambda i: f"'{cells[i]}' is not a finite number")
+    values = np.where(infinite, np.nan, values)
+    with np.errstate(invalid="ignore"):
+        if col.kind == "priority":
+            bad = ~np.isnan(values) & ((values < 1) | (values != np.floor(values)))
+            check.rows(
+                raw,
+                bad,
+                col.name,
+                lambda i: f"'{cells[i]}' is not a priority (a whole number >= 1)",
+            )
+        elif col.positive:
+            check.rows(
+                raw, values <= 0, col.name, lambda i: f"must be greater than 0, got {cells[i]}"
+            )
+        else:
+            check.rows(raw, values < 0, col.name, lambda i: f"must not be negative, got {cells[i]}")
+        check.rows(
+            raw,
+            np.abs(values) > MAX_MAGNITUDE,
+            col.name,
+            lambda i: f"{cells[i]} is too large to plan reliably (at most {MAX_MAGNITUDE:.0e})",
+        )
+    if col.default not in (None, REQUIRED):
+        values = np.where(blank, float(col.default), values)  # type: ignore[arg-type]
+    return values
+
+
+def _check_duplicates(raw: _RawTable, frame: pd.DataFrame, table: Table, check: _Checker) -> None:
+    if not table.key or any(k not in raw.frame.columns for k in table.key):
+        return
+    dup = frame.duplicated(list(table.key), keep="first").to_numpy()
+    if not dup.any():
+        return
+    keys = frame[list(table.key)].astype(str).agg(" + ".join, axis=1).to_numpy()
+    first_row = dict(zip(keys[::-1], raw.rows[::-1], strict=True))
+    label = " + ".join(table.key)
+    check.rows(
+        raw,
+        dup,
+        table.key[-1] if len(table.key) == 1 else label,
+        lambda i: f"duplicate {label} '{keys[i]}' (first on row {first_row[keys[i]]})",
+    )
+
+
+def _unknown(
+    raw: _RawTable,
+    frame: pd.DataFrame,
+    column: str,
+    known: Any,
+    what: str,
+    check: _Checker,
+    allow_blank: bool = False,
+) -> np.ndarray:
+    values = frame[column].to_numpy(dtype=object)
+    bad = ~pd.Series(values).isin(known).to_numpy() & (values != "")
+    if not allow_blank:
+        bad |= False
+    check.rows(raw, bad, column, lambda i: f"unknown {what} '{values[i]}'")
+    return bad
+
+
+def _resolve_periods(periods: pd.DataFrame, raw: _RawTable, check: _Checker) -> pd.DataFrame:
+    """Check the periods' order and contiguity and fill in every ``end``."""
+    start = periods["start"].to_numpy(dtype="datetime64[ns]")
+    end = periods["end"].to_numpy(dtype="datetime64[ns]")
+    n = len(periods)
+    if n == 0:
+        return periods
+    valid = ~np.isnat(start)
+    ok_order = np.ones(n, dtype=bool)
+    ok_order[1:] = ~(valid[1:] & valid[:-1]) | (start[1:] > start[:-1])
+    check.rows(raw, ~ok_order, "start", "periods must be listed by strictly increasing start date")
+    filled = end.copy()
+    filled[:-1] = np.where(np.isnat(end[:-1]), start[1:], end[:-1])
+    mismatch = np.zeros(n, dtype=bool)
+    mismatch[:-1] = ~np.isnat(end[:-1]) & valid[1:] & (end[:-1] != start[1:])
+    check.rows(
+        raw, mismatch, "end", "periods must be contiguous: end must equal the next period's start"
+    )
+    if np.isnat(end[-1]):
+        length = (start[-1] - start[-2]) if n > 1 else np.timedelta64(7, "D")
+        filled[-1] = start[-1] + length
+    if ok_order.all():
+        check.rows(
+            raw, ~np.isnat(filled) & valid & (filled <= start), "end", "end must be after start"
+        )
+    periods = periods.copy()
+    periods["end"] = filled
+    return periods
+
+
+def _locate_in_periods(
+    values: np.ndarray, periods: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Map period ids or ISO dates to period positions.
+
+    Returns position (-1 for before the horizon, T for after it), whether the value
+    was before the first period, after the last, and unparseable.
+    """
+    ids = periods["period"].to_numpy(dtype=object)
+    pos_of = {p: i for i, p in enumerate(ids)}
+    T = len(ids)
+    pos = np.array([pos_of.get(v, -2) for v in values], dtype=np.int64)
+    need = pos == -2
+    dates = pd.to_datetime(pd.Series(values[need]), format="%Y-%m-%d", errors="coerce").to_numpy(
+        dtype="datetime64[ns]"
+    )
+    starts = periods["start"].to_numpy(dtype="datetime64[ns]")
+    last_end = periods["end"].to_numpy(dtype="datetime64[ns]")[-1]
+    unparsed = np.zeros(len(values), dtype=bool)
+    unparsed[need] = np.isnat(dates)
+    where = np.searchsorted(starts, dates, side="right") - 1
+    where = np.where(dates >= last_end, T, where)
+    sub = pos[need]
+    sub[:] = np.where(np.isnat(dates), -2, where)
+    pos[need] = sub
+    before = pos == -1
+    after = pos == T
+    return pos, before, after, unparsed
+
+
+def _build(
+    raws: dict[str, _RawTable],
+    settings_raw: Settings | Mapping[str, Any] | None,
+    settings_source: str,
+    name: str,
+    problems: list[Problem],
+    notes: list[str],
+    missing: str = "{file}",
+) -> Dataset:
+    check = _Checker(problems)
+    frames: dict[str, pd.DataFrame] = {}
+    for tname, table in TABLES.items():
+        raw = raws.get(tname)
+        if raw is None:
+            if table.required and not any(p.file.startswith(table.name) for p in problems):
+                problems.append(
+                    Problem(
+                        missing.format(file=table.file, table=tname),
+                        None,
+                        None,
+                        "required table is missing",
+                    )
+                )
+            frames[tname] = _empty(table)
+            continue
+        if table.required and len(raw.frame) == 0:
+            problems.append(
+                Problem(raw.source, None, None, "the table has no rows; at least one is required")
+            )
+        frames[tname] = _parse_table(raw, table, check)
+        _check_duplicates(raw, frames[tname], table, check)
+
+    settings = _validate_settings(settings_raw, settings_source, problems)
+
+    # periods first: every other table refers to them
+    periods = frames["periods"]
+    if "periods" in raws and len(periods):
+        periods = _resolve_periods(periods, raws["periods"], check)
+        frames["periods"] = periods
+    periods_ok = (
+        "periods" in raws
+        and len(periods) > 0
+        and not any(p.file == raws["periods"].source for p in problems)
+    )
+    period_ids = set(periods["period"])
+    product_ids = set(frames["products"]["product"])
+    line_ids = set(frames["lines"]["line"])
+    material_ids = set(frames["materials"]["material"])
+    customer_ids = set(frames["customers"]["customer"])
+
+    def raw_of(t: str) -> _RawTable | None:
+        return raws.get(t)
+
+    # a table that could not be read is reported once, not again by every reference to it
+    unreadable = {t for t, tab in TABLES.items() if t not in raws and tab.required}
+    referenced = {
+        "product": "products",
+        "line": "lines",
+        "material": "materials",
+        "customer": "customers",
+        "period": "periods",
+    }
+
+    def refs(t: str, column: str, known: set[str], what: str) -> np.ndarray:
+        raw = raw_of(t)
+        if raw is None or column not in raw.frame.columns or referenced[column] in unreadable:
+            return np.zeros(len(frames[t]), dtype=bool)
+        return _unknown(raw, frames[t], column, known, what, check)
+
+    refs("routings", "product", product_ids, "product")
+    refs("routings", "line", line_ids, "line")
+    refs("bom", "product", product_ids, "product")
+    refs("bom", "material", material_ids, "material (not in materials.csv)")
+    refs("receipts", "material", material_ids, "material (not in materials.csv)")
+    refs("line_calendar", "line", line_ids, "line")
+    if periods_ok:
+        refs("line_calendar", "period", period_ids, "period")
+    refs("forecast", "product", product_ids, "product")
+    refs("orders", "product", product_ids, "product")
+    refs("previous_plan", "product", product_ids, "product")
+    refs("previous_plan", "line", line_ids, "line")
+    if "customers" in raws:
+        refs("orders", "customer", customer_ids, "customer (not in customers.csv)")
+    elif any(p.file.startswith("customers") for p in problems):
+        pass  # customers.csv exists but could not be read: reported already
+    elif "orders" in raws and (frames["orders"]["customer"] != "").any():
+        notes.append("customers.csv is missing: orders take their own or their product's priority")
+
+    # products: initial inventory within the cap
+    prod = frames["products"]
+    if "products" in raws:
+        over = (prod["initial_inventory"] > prod["max_inventory"]).to_numpy()
+        check.rows(
+            raws["products"], over, "initial_inventory", "initial_inventory exceeds max_inventory"
+        )
+
+    orders = frames["orders"]
+    if "orders" in raws:
+        ids = orders["order"].to_numpy(dtype=object)
+        bad = np.array([str(v).startswith("forecast:") for v in ids], dtype=bool)
+        check.rows(raws["orders"], bad, "order", "an order id must not start with 'forecast:'")
+
+    if periods_ok:
+        for t in ("orders", "receipts"):
+            if t not in raws:
+                frames[t]["past_due"] = np.zeros(0, dtype=bool)
+                continue
+            frame = frames[t]
+            pos, before, after, unparsed = _locate_in_periods(
+                frame["period"].to_numpy(dtype=object), periods
+            )
+            values = frame["period"].to_numpy(dtype=object)
+            check.rows(
+                raws[t],
+                unparsed & (values != ""),
+                "period",
+                lambda i, v=values: f"'{v[i]}' is neither a period id nor an ISO date (YYYY-MM-DD)",
+            )
+            for i in np.flatnonzero(after):
+                what = "order" if t == "orders" else "receipt"
+                notes.append(
+                    f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]} is after the "
+                    "last period, left out"
+                )
+            keep = ~after & ~unparsed
+            frame = frame.copy()
+            frame["past_due"] = before
+            resolved = np.where(pos < 0, 0, np.minimum(pos, len(periods) - 1))
+            frame["period"] = periods["period"].to_numpy(dtype=object)[resolved]
+            frames[t] = frame[keep].reset_index(drop=True)
+            raws[t] = _RawTable(
+                t, raws[t].source, raws[t].frame[keep].reset_index(drop=True), raws[t].rows[keep]
+            )
+
+        for t in ("forecast", "previous_plan"):
+            if t not in raws:
+                continue
+            frame = frames[t]
+            unknown = ~frame["period"].isin(period_ids).to_numpy()
+            for i in np.flatnonzero(unknown)[:_MAX_ROWS_PER_PROBLEM]:
+                notes.append(
+                    f"{raws[t].source}, row {raws[t].rows[i]}: period '{frame['period'].iloc[i]}'"
+                    " is not in periods.csv, row left out"
+                )
+            if unknown.sum() > _MAX_ROWS_PER_PROBLEM:
+                notes.append(
+                    f"{raws[t].source}: {unknown.sum()} rows in all with unknown periods left out"
+                )
+            frames[t] = frame[~unknown].reset_index(drop=True)
+            raws[t] = _RawTable(
+                t,
+                raws[t].source,
+                raws[t].frame[~unknown].reset_index(drop=True),
+                raws[t].rows[~unknown],
+            )
+
+    # previous plan rows with no routing are left out
+    pp = frames["previous_plan"]
+    if len(pp) and "previous_plan" in raws:
+        routing_keys = set(
+            zip(frames["routings"]["product"], frames["routings"]["line"], strict=True)
+        )
+        has = np.array(
+            [(p, l) in routing_keys for p, l in zip(pp["product"], pp["line"], strict=True)],
+            dtype=bool,
+        )
+        known_pl = pp["product"].isin(product_ids).to_numpy() & pp["line"].isin(line_ids).to_numpy()
+        for i in np.flatnonzero(~has & known_pl)[:_MAX_ROWS_PER_PROBLEM]:
+            notes.append(
+                f"{raws['previous_plan'].source}, row {raws['previous_plan'].rows[i]}: product "
+                f"'{pp['product'].iloc[i]}' has no routing on line '{pp['line'].iloc[i]}', row left out"
+            )
+        frames["previous_plan"] = pp[has].reset_index(drop=True)
+
+    stab = settings.stability if settings else None
+    if stab and (stab.frozen_periods > 0 or stab.change_cost > 0) and "previous_plan" not in raws:
+        problems.append(
+            Problem(
+                settings_source,
+                None,
+                "stability",
+                "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
+            )
+        )
+    if stab and stab.frozen_periods > len(periods) and len(periods):
+        notes.append(f"frozen_periods = {stab.frozen_periods} exceeds the {len(periods)} periods")
+
+    has_demand = (len(frames["forecast"]) > 0 and (frames["forecast"]["quantity"] > 0).any()) or (
+        len(frames["orders"]) > 0
+    )
+    if not problems and not has_demand:
+        problems.append(
+            Problem(
+                "forecast.csv / orders.csv",
+                None,
+                None,
+                "no demand: at least one of forecast.csv and orders.csv must hold demand",
+            )
+        )
+    if problems:
+        raise DatasetError(problems)
+
+    dataset = Dataset(
+        **frames,
+        settings=settings or Settings(),
+        name=name,
+        warnings=(),
+        has_customers="customers" in raws,
+        has_previous_plan="previous_plan" in raws,
+    )
+    from optimizer.demand import entries  # demand reads a valid dataset; imported late
+
+    ent = entries(dataset)
+    if ent.empty:
+        raise DatasetError(
+            [
+                Problem(
+                    settings_source,
+                    None,
+                    "demand.signal",
+                    f"the demand signal '{dataset.settings.demand.signal}' yields no demand entry",
+                )
+            ]
+        )
+    routed = set(frames["routings"]["product"])
+    unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"]) - routed)
+    for p in unrouted[:_MAX_ROWS_PER_PROBLEM]:
+        notes.append(f"product '{p}' has demand but no routing: it can only be served from stock")
+    if len(unrouted) > _MAX_ROWS_PER_PROBLEM:
+        notes.append(f"{len(unrouted)} products in all have demand but no routing")
+    for note in notes:
+        warnings.warn(note, DatasetWarning, stacklevel=3)
+    return dataset.model_copy(update={"warnings": tuple(notes)})
+
+
+def _empty(table: Table) -> pd.DataFrame:
+    return pd.DataFrame({c.name: _default_column(c, 0) for c in table.columns})
+
+
+def _validate_settings(
+    raw: Settings | Mapping[str, Any] | None, source: str, problems: list[Problem]
+) -> Settings | None:
+    if raw is None:
+        return Settings()
+    if isinstance(raw, Settings):
+        return raw
+    data = dict(raw)
+    key_lines: dict[str, int] = data.pop("__lines__", {})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            key = ".".join(str(x) for x in err["loc"])
+            if err["type"] == "extra_forbidden":
+                msg = "unknown settings key"
+            else:
+                value = err.get("input")
+                msg = (
+                    f"{err['msg'].lower()}, got {value!r}"
+                    if value is not None
+                    else err["msg"].lower()
+                )
+            problems.append(Problem(source, key_lines.get(key), key, msg))
+        return None

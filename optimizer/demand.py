@@ -1,0 +1,112 @@
+"""Demand entries: the demand signal the model serves (DATASET.md "Demand entries").
+
+For each product and period, with ``O`` the sum of its orders and ``F`` its forecast:
+every order is an entry (priority: the order's, else its customer's, else the
+product's); when ``F > O`` the remainder ``F - O`` is one more entry
+``forecast:PRODUCT:PERIOD`` with the product's priority. ``settings.demand.signal``
+``orders`` keeps the orders only, ``forecast`` the forecast only (one entry per product
+and period with ``F > 0``). Past-due orders are due in the first period; orders after
+the horizon were left out when the dataset was loaded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from optimizer.dataset import Dataset
+
+COLUMNS = ["entry", "kind", "order", "customer", "product", "priority", "due", "quantity"]
+
+
+def entries(dataset: Dataset) -> pd.DataFrame:
+    """The demand entries of a dataset.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``entry, kind, order, customer, product, priority, due, quantity``;
+        ``kind`` is ``order`` or ``forecast``, ``due`` a period id, ``priority`` an
+        int. Ordered by due period, then products.csv order, orders before the
+        forecast remainder, orders in file order.
+    """
+    signal = dataset.settings.demand.signal
+    period_pos = {p: i for i, p in enumerate(dataset.periods["period"])}
+    product_pos = {p: i for i, p in enumerate(dataset.products["product"])}
+    product_prio = dict(zip(dataset.products["product"], dataset.products["priority"], strict=True))
+    parts: list[pd.DataFrame] = []
+
+    orders = dataset.orders
+    if signal in ("max", "orders") and len(orders):
+        cust_prio = dict(
+            zip(dataset.customers["customer"], dataset.customers["priority"], strict=True)
+        )
+        prio = orders["priority"].to_numpy(dtype=np.float64).copy()
+        missing = np.isnan(prio)
+        if missing.any():
+            from_customer = orders["customer"].map(cust_prio).to_numpy(dtype=np.float64)
+            prio = np.where(missing, from_customer, prio)
+            missing = np.isnan(prio)
+            from_product = orders["product"].map(product_prio).to_numpy(dtype=np.float64)
+            prio = np.where(missing, from_product, prio)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "entry": orders["order"].to_numpy(dtype=object),
+                    "kind": "order",
+                    "order": orders["order"].to_numpy(dtype=object),
+                    "customer": orders["customer"].to_numpy(dtype=object),
+                    "product": orders["product"].to_numpy(dtype=object),
+                    "priority": prio.astype(np.int64),
+                    "due": orders["period"].to_numpy(dtype=object),
+                    "quantity": orders["quantity"].to_numpy(dtype=np.float64),
+                    "_seq": np.arange(len(orders)),
+                }
+            )
+        )
+
+    if signal in ("max", "forecast") and len(dataset.forecast):
+        fc = dataset.forecast.groupby(["product", "period"], sort=False)["quantity"].sum()
+        if signal == "max" and len(orders):
+            ordered = orders.groupby(["product", "period"], sort=False)["quantity"].sum()
+            rest = fc.sub(ordered.reindex(fc.index, fill_value=0.0))
+        else:
+            rest = fc
+        rest = rest[rest > 0]
+        if len(rest):
+            prod = rest.index.get_level_values(0).to_numpy(dtype=object)
+            per = rest.index.get_level_values(1).to_numpy(dtype=object)
+            ids = np.array(
+                [f"forecast:{p}:{t}" for p, t in zip(prod, per, strict=True)], dtype=object
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "entry": ids,
+                        "kind": "forecast",
+                        "order": "",
+                        "customer": "",
+                        "product": prod,
+                        "priority": pd.Series(prod).map(product_prio).to_numpy(dtype=np.int64),
+                        "due": per,
+                        "quantity": rest.to_numpy(dtype=np.float64),
+                        "_seq": np.arange(len(rest)),
+                    }
+                )
+            )
+
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["_t"] = out["due"].map(period_pos)
+    out["_p"] = out["product"].map(product_pos)
+    out["_k"] = (out["kind"] == "forecast").astype(np.int64)
+    out = out.sort_values(["_t", "_p", "_k", "_seq"], kind="stable", ignore_index=True)
+    return out[COLUMNS]
+
+
+def _dtype(column: str) -> str:
+    return {"priority": "int64", "quantity": "float64"}.get(column, "object")

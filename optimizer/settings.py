@@ -1,0 +1,80 @@
+"""Typed planning settings (``settings.toml``), with DATASET.md's defaults."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SolverName = Literal["highs", "cbc", "scip"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SolveSettings(_Section):
+    """``[solve]``: which solver and how long."""
+
+    solver: SolverName = "highs"
+    time_limit_s: float = Field(60.0, gt=0, description="for the whole plan")
+    mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap")
+    threads: int = Field(0, ge=0, description="0 = solver default")
+
+
+class DemandSettings(_Section):
+    """``[demand]``: which signal makes the demand entries, and lateness."""
+
+    signal: Literal["max", "orders", "forecast"] = "max"
+    max_lateness: int = Field(0, ge=0, description="periods an entry may be served late")
+
+
+class PrioritySettings(_Section):
+    """``[priority]``: how tiers trade off."""
+
+    mode: Literal["weighted", "lexicographic"] = "weighted"
+    tier_weight_base: float = Field(10.0, ge=1)
+    tolerance: float = Field(0.0, ge=0)
+
+
+class StabilitySettings(_Section):
+    """``[stability]``: frozen fence and plan nervousness."""
+
+    frozen_periods: int = Field(0, ge=0)
+    frozen_shortfall_cost: float = Field(0.0, ge=0)
+    change_cost: float = Field(0.0, ge=0)
+
+
+class ExceptionSettings(_Section):
+    """``[exceptions]`` (soe's own section): when the S&OP report escalates."""
+
+    horizon_periods: int = Field(2, ge=0, description="projected out of stock within N periods")
+    escalate_value: float = Field(
+        0.0, ge=0, description="escalate an exception whose shortage value exceeds this (0 = off)"
+    )
+
+
+class Settings(_Section):
+    """All planning settings; every field has DATASET.md's default."""
+
+    solve: SolveSettings = SolveSettings()
+    demand: DemandSettings = DemandSettings()
+    priority: PrioritySettings = PrioritySettings()
+    stability: StabilitySettings = StabilitySettings()
+    exceptions: ExceptionSettings = ExceptionSettings()
+
+    def with_overrides(self, **dotted: Any) -> Settings:
+        """A copy with ``solve__time_limit_s=30``-style overrides (``None`` ignored).
+
+        Examples
+        --------
+        >>> Settings().with_overrides(solve__solver="cbc").solve.solver
+        'cbc'
+        """
+        data = self.model_dump()
+        for key, value in dotted.items():
+            if value is None:
+                continue
+            section, _, field = key.partition("__")
+            data[section][field] = value
+        return Settings.model_validate(data)
