@@ -1,0 +1,1 @@
+"""MILP model builders, one module per model."""

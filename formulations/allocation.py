@@ -1,0 +1,666 @@
+r"""The canonical weekly S&OE allocation model (``shared/spec/MODEL.md``).
+
+Sets
+----
+``t = 1..T`` periods; ``p`` products; ``l`` lines; routings ``(p, l)``; materials
+``k``; demand entries ``e`` (:func:`optimizer.demand.entries`), each with product
+``p(e)``, due period ``t(e)``, quantity ``d(e)`` and tier ``k(e)``; ``L`` periods of
+allowed lateness; ``F`` frozen periods.
+
+Data
+----
+``H[l,t]``, ``OT[l,t]`` regular and overtime hours (calendar override, else the
+line's), ``c_ot[l]``; routing rate ``r``, setup hours ``s``, setup cost ``c_s``, run
+cost ``c_r``, minimum lot ``m``; material stock ``Z0[k]``, receipts ``Q[k,t]``,
+holding ``h_k``, bill of materials ``a[p,k]``; product ``I0``, ``ss``, ``h``,
+``c_ss``, ``c_short``, ``c_late``, ``Imax``; previous plan ``prev[p,l,t]``.
+Weighted shortage cost ``pi(e) = c_short[p(e)] * base^(K - k(e))``.
+
+Variables (non-negative)
+------------------------
+``x[p,l,t]`` production; ``y[p,l,t]`` in {0,1}, only for routings with ``s > 0``,
+``c_s > 0`` or ``m > 0``; ``o[l,t] <= OT[l,t]`` overtime hours; ``f[e,u]`` shipment of
+``e`` in ``t(e) <= u <= min(T, t(e)+L)``; ``short[e]``; ``I[p,t] <= Imax`` closing
+inventory; ``S[p,t]`` safety-stock shortfall; ``Z[k,t]`` closing material stock;
+``chg[p,l,t]`` absolute change against the previous plan.
+
+Objective (minimise)
+--------------------
+.. math::
+
+    \sum_e \pi_e\,short_e + \sum_{e,u} c^{late}_{p(e)} (u - t(e)) f_{eu}
+    + \sum_{p,t} (h_p I_{pt} + c^{ss}_p S_{pt}) + \sum_{k,t} h_k Z_{kt}
+    + \sum (c_r x + c_s y) + \sum_{l,t} c^{ot}_l o_{lt}
+    + c^{frz} \sum_{t \le F} (prev - x) + c^{chg} \sum_{t > F} chg
+
+Constraints
+-----------
+1. ``capacity[line, period]``: ``sum_p (x/r + s y) - o <= H``.
+2. ``setup[product, line, period]``: ``x <= r (H + OT - s) y`` (``x = 0`` where that is
+   not positive) and ``min_lot[...]``: ``x >= m y``.
+3. ``material[material, period]``: ``Z_t - Z_{t-1} + sum_p a sum_l x = Q_t``
+   (``Z_0 = Z0``).
+4. ``balance[product, period]``: ``I_t - I_{t-1} - sum_l x + sum_e f[e, t] = 0``
+   (``I_0 = I0``).
+5. ``service[entry]``: ``sum_u f[e,u] + short[e] = d(e)``.
+6. ``safety[product, period]``: ``S + I >= ss`` (only where ``ss > 0`` and
+   ``c_ss > 0``; elsewhere ``S`` has no cost and is reported as ``max(0, ss - I)``).
+7. Frozen fence, ``t <= F``: the bound ``x <= prev``; the shortfall
+   ``dev = prev - x`` is substituted into the objective (exact, since ``x <= prev``).
+8. ``change_up``/``change_down[product, line, period]``, ``t > F`` and
+   ``change_cost > 0``: ``chg >= x - prev`` and ``chg >= prev - x``.
+
+Valid inequalities (MILP only; they cut no integer plan, so the optimum is MODEL.md's):
+
+9. ``lot_window[product, line, period, to]``: the (l,S) inequality
+   ``x[p,l,t] <= D(p,t..u) y[p,l,t] + I[p,u]`` for ``u`` in a window after ``t`` and
+   ``u = T``, where ``D(p,t..u)`` is the demand that can ship in ``t..u`` (entries due
+   in ``t-L..u``): what line ``l`` makes in ``t`` either ships by ``u`` or is still in
+   stock at the end of ``u``. Added only where it is tighter than (2).
+
+Lexicographic mode solves a sequence of objectives on the same constraints (see
+:meth:`AllocationModel.stage_objective` and :meth:`AllocationModel.tier_row`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from formulations.lp import INF, LinearModel, ModelBuilder
+
+if TYPE_CHECKING:
+    from optimizer.dataset import Dataset
+
+TERMS = ("shortage", "lateness", "holding", "safety_stock", "material_holding", "production",
+         "stability")
+
+
+@dataclass(frozen=True)
+class AllocationData:
+    """The dataset as arrays indexed by position, made once per build."""
+
+    period_ids: np.ndarray
+    product_ids: np.ndarray
+    line_ids: np.ndarray
+    material_ids: np.ndarray
+    H: np.ndarray  # (L, T) regular hours
+    OT: np.ndarray  # (L, T) overtime hours
+    c_ot: np.ndarray  # (L,)
+    rp: np.ndarray  # routing -> product position
+    rl: np.ndarray  # routing -> line position
+    rate: np.ndarray
+    setup_hours: np.ndarray
+    setup_cost: np.ndarray
+    run_cost: np.ndarray
+    min_lot: np.ndarray
+    needs_setup: np.ndarray
+    Z0: np.ndarray
+    h_mat: np.ndarray
+    Q: np.ndarray  # (K, T) receipts
+    bom_k: np.ndarray  # (material position, routing position, quantity per unit) triples
+    bom_r: np.ndarray
+    bom_a: np.ndarray
+    entries: pd.DataFrame
+    ep: np.ndarray
+    et: np.ndarray
+    ed: np.ndarray
+    tier: np.ndarray
+    c_short: np.ndarray
+    c_late: np.ndarray
+    weight: np.ndarray  # base^(K - k(e))
+    I0: np.ndarray
+    ss: np.ndarray
+    c_ss: np.ndarray
+    h: np.ndarray
+    Imax: np.ndarray
+    prev: np.ndarray  # (R, T)
+    max_lateness: int
+    frozen: int
+    frozen_cost: float
+    change_cost: float
+
+    @property
+    def T(self) -> int:
+        return len(self.period_ids)
+
+
+def prepare(dataset: Dataset) -> AllocationData:
+    """Arrays of a validated dataset, in the model's notation."""
+    from optimizer.demand import entries  # the demand signal is part of the dataset layer
+
+    s = dataset.settings
+    period_ids = dataset.periods["period"].to_numpy(dtype=object)
+    T = len(period_ids)
+    tpos = pd.Index(period_ids)
+    products = dataset.products
+    product_ids = products["product"].to_numpy(dtype=object)
+    ppos = pd.Index(product_ids)
+    lines = dataset.lines
+    line_ids = lines["line"].to_numpy(dtype=object)
+    lpos = pd.Index(line_ids)
+    materials = dataset.materials
+    material_ids = materials["material"].to_numpy(dtype=object)
+    kpos = pd.Index(material_ids)
+
+    H = np.repeat(lines["hours"].to_numpy(dtype=np.float64)[:, None], T, axis=1)
+    OT = np.repeat(lines["overtime_hours"].to_numpy(dtype=np.float64)[:, None], T, axis=1)
+    cal = dataset.line_calendar
+    if len(cal):
+        li = lpos.get_indexer(cal["line"])
+        ti = tpos.get_indexer(cal["period"])
+        H[li, ti] = cal["hours"].to_numpy(dtype=np.float64)
+        ot = cal["overtime_hours"].to_numpy(dtype=np.float64)
+        has = ~np.isnan(ot)
+        OT[li[has], ti[has]] = ot[has]
+
+    rt = dataset.routings
+    rp = ppos.get_indexer(rt["product"])
+    rl = lpos.get_indexer(rt["line"])
+    setup_hours = rt["setup_hours"].to_numpy(dtype=np.float64)
+    setup_cost = rt["setup_cost"].to_numpy(dtype=np.float64)
+    min_lot = rt["min_lot"].to_numpy(dtype=np.float64)
+
+    Q = np.zeros((len(material_ids), T))
+    rc = dataset.receipts
+    if len(rc):
+        np.add.at(Q, (kpos.get_indexer(rc["material"]), tpos.get_indexer(rc["period"])),
+                  rc["quantity"].to_numpy(dtype=np.float64))
+
+    bom = dataset.bom
+    if len(bom) and len(rt):
+        pairs = bom.merge(
+            pd.DataFrame({"product": rt["product"].to_numpy(dtype=object), "_r": np.arange(len(rt))}),
+            on="product",
+        )
+        bom_k = kpos.get_indexer(pairs["material"])
+        bom_r = pairs["_r"].to_numpy(dtype=np.int64)
+        bom_a = pairs["quantity_per_unit"].to_numpy(dtype=np.float64)
+    else:
+        bom_k = bom_r = np.zeros(0, dtype=np.int64)
+        bom_a = np.zeros(0)
+
+    ent = entries(dataset)
+    ep = ppos.get_indexer(ent["product"])
+    tier = ent["priority"].to_numpy(dtype=np.int64)
+    K = int(tier.max()) if len(tier) else 1
+    c_short = products["shortage_cost"].to_numpy(dtype=np.float64)[ep]
+    c_late = products["lateness_cost"].to_numpy(dtype=np.float64)[ep]
+    weight = float(s.priority.tier_weight_base) ** (K - tier).astype(np.float64)
+
+    prev = np.zeros((len(rt), T))
+    pp = dataset.previous_plan
+    if len(pp) and len(rt):
+        key = pd.MultiIndex.from_arrays([rt["product"], rt["line"]])
+        ri = key.get_indexer(pd.MultiIndex.from_arrays([pp["product"], pp["line"]]))
+        ok = ri >= 0
+        np.add.at(prev, (ri[ok], tpos.get_indexer(pp["period"])[ok]),
+                  pp["quantity"].to_numpy(dtype=np.float64)[ok])
+
+    imax = products["max_inventory"].to_numpy(dtype=np.float64)
+    return AllocationData(
+        period_ids=period_ids,
+        product_ids=product_ids,
+        line_ids=line_ids,
+        material_ids=material_ids,
+        H=H,
+        OT=OT,
+        c_ot=lines["overtime_cost"].to_numpy(dtype=np.float64),
+        rp=rp,
+        rl=rl,
+        rate=rt["rate"].to_numpy(dtype=np.float64),
+        setup_hours=setup_hours,
+        setup_cost=setup_cost,
+        run_cost=rt["run_cost"].to_numpy(dtype=np.float64),
+        min_lot=min_lot,
+        needs_setup=(setup_hours > 0) | (setup_cost > 0) | (min_lot > 0),
+        Z0=materials["initial_inventory"].to_numpy(dtype=np.float64),
+        h_mat=materials["holding_cost"].to_numpy(dtype=np.float64),
+        Q=Q,
+        bom_k=bom_k,
+        bom_r=bom_r,
+        bom_a=bom_a,
+        entries=ent,
+        ep=ep,
+        et=tpos.get_indexer(ent["due"]),
+        ed=ent["quantity"].to_numpy(dtype=np.float64),
+        tier=tier,
+        c_short=c_short,
+        c_late=c_late,
+        weight=weight,
+        I0=products["initial_inventory"].to_numpy(dtype=np.float64),
+        ss=products["safety_stock"].to_numpy(dtype=np.float64),
+        c_ss=products["safety_stock_cost"].to_numpy(dtype=np.float64),
+        h=products["holding_cost"].to_numpy(dtype=np.float64),
+        Imax=np.where(np.isnan(imax), INF, imax),
+        prev=prev,
+        max_lateness=s.demand.max_lateness,
+        frozen=min(s.stability.frozen_periods, T),
+        frozen_cost=s.stability.frozen_shortfall_cost,
+        change_cost=s.stability.change_cost,
+    )
+
+
+@dataclass
+class AllocationModel:
+    """The built model: the linear program plus what is needed to read a solution."""
+
+    data: AllocationData
+    lp: LinearModel
+    x: np.ndarray  # (R, T) column numbers
+    y: np.ndarray  # (Rs, T) column numbers of setup binaries
+    y_routing: np.ndarray  # routing position of each setup row
+    o: np.ndarray  # column numbers of overtime variables
+    o_line: np.ndarray
+    o_period: np.ndarray
+    f: np.ndarray  # column numbers of shipments
+    f_entry: np.ndarray
+    f_period: np.ndarray
+    short: np.ndarray
+    inv: np.ndarray  # (P, T)
+    ssv: np.ndarray  # (Ps, T) safety-stock shortfall columns
+    ss_product: np.ndarray
+    z: np.ndarray  # (K, T)
+    chg: np.ndarray  # (R, T - F) or empty
+    run_cost: np.ndarray  # per column: the production part of the cost
+    stability_cost: np.ndarray
+
+    # ------------------------------------------------------------------ objectives
+
+    def weighted_objective(self) -> np.ndarray:
+        """The cost vector of weighted mode (``pi(e) = c_short * base^(K-k)``)."""
+        return self.lp.cost
+
+    def tier_cost(self, tier: int) -> np.ndarray:
+        """Cost vector of ``U_k``: tier ``k``'s shortage (at ``c_short``) and lateness."""
+        d = self.data
+        c = np.zeros(self.lp.num_cols)
+        in_tier = d.tier == tier
+        c[self.short[in_tier]] = d.c_short[in_tier]
+        f_in = in_tier[self.f_entry]
+        late = d.c_late[self.f_entry] * (self.f_period - d.et[self.f_entry])
+        c[self.f[f_in]] = late[f_in]
+        return c
+
+    def final_objective(self) -> np.ndarray:
+        """Lexicographic final stage: the full objective with ``pi(e) = c_short``."""
+        c = self.lp.cost.copy()
+        c[self.short] = self.data.c_short
+        return c
+
+    def tiers(self) -> list[int]:
+        return sorted({int(k) for k in self.data.tier})
+
+    def tier_row(self, tier: int) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and coefficients of ``U_k`` (for the limit rows of later stages)."""
+        c = self.tier_cost(tier)
+        cols = np.flatnonzero(c)
+        return cols, c[cols]
+
+    # ------------------------------------------------------------------ reading
+
+    def objective_terms(self, values: np.ndarray, cost: np.ndarray | None = None) -> dict[str, float]:
+        """Each MODEL.md cost term for a solution vector (``cost``: the shortage prices)."""
+        cost = self.lp.cost if cost is None else cost
+        d = self.data
+        terms = {
+            "shortage": float(cost[self.short] @ values[self.short]),
+            "lateness": float(cost[self.f] @ values[self.f]),
+            "holding": float(cost[self.inv.ravel()] @ values[self.inv.ravel()]),
+            "safety_stock": float(cost[self.ssv.ravel()] @ values[self.ssv.ravel()]),
+            "material_holding": float(cost[self.z.ravel()] @ values[self.z.ravel()]),
+            "run": float(self.run_cost @ values),
+            "setup": float(cost[self.y.ravel()] @ values[self.y.ravel()]),
+            "overtime": float(cost[self.o] @ values[self.o]),
+            "stability": float(self.stability_cost @ values + self.lp.offset),
+        }
+        terms["production"] = terms["run"] + terms["setup"] + terms["overtime"]
+        del d
+        return {k: terms[k] for k in (*TERMS, "run", "setup", "overtime")}
+
+    def tables(self, values: np.ndarray) -> dict[str, pd.DataFrame]:
+        """The plan tables of DATASET.md "Output" for a solution vector."""
+        d = self.data
+        T = d.T
+        per = d.period_ids
+        x = values[self.x]  # (R, T)
+        ymat = np.zeros_like(x)
+        if len(self.y_routing):
+            ymat[self.y_routing] = np.round(values[self.y])
+        setup_flag = np.where(d.needs_setup[:, None], ymat > 0.5, x > 0)
+        hours = x / d.rate[:, None] + d.setup_hours[:, None] * ymat
+        keep = (x > 0) | setup_flag
+        ri, ti = np.nonzero(keep)
+        production = pd.DataFrame(
+            {
+                "product": d.product_ids[d.rp[ri]],
+                "line": d.line_ids[d.rl[ri]],
+                "period": per[ti],
+                "quantity": x[ri, ti],
+                "hours": hours[ri, ti],
+                "setup": setup_flag[ri, ti],
+            }
+        )
+
+        P = len(d.product_ids)
+        produced = np.zeros((P, T))
+        np.add.at(produced, d.rp, x)
+        fq = values[self.f]
+        shipped = np.zeros((P, T))
+        np.add.at(shipped, (d.ep[self.f_entry], self.f_period), fq)
+        closing = values[self.inv]
+        opening = np.concatenate([d.I0[:, None], closing[:, :-1]], axis=1)
+        inventory = pd.DataFrame(
+            {
+                "product": np.repeat(d.product_ids, T),
+                "period": np.tile(per, P),
+                "opening": opening.ravel(),
+                "produced": produced.ravel(),
+                "shipped": shipped.ravel(),
+                "closing": closing.ravel(),
+                "safety_stock": np.repeat(d.ss, T),
+                "below_safety_stock": np.maximum(0.0, d.ss[:, None] - closing).ravel(),
+            }
+        )
+
+        E = len(d.ed)
+        on_time = np.zeros(E)
+        late = np.zeros(E)
+        is_on_time = self.f_period == d.et[self.f_entry]
+        np.add.at(on_time, self.f_entry[is_on_time], fq[is_on_time])
+        np.add.at(late, self.f_entry[~is_on_time], fq[~is_on_time])
+        service = d.entries.copy()
+        service["on_time"] = on_time
+        service["late"] = late
+        service["unmet"] = values[self.short]
+        nz = fq > 0
+        shipments = pd.DataFrame(
+            {
+                "entry": d.entries["entry"].to_numpy(dtype=object)[self.f_entry[nz]],
+                "period": per[self.f_period[nz]],
+                "quantity": fq[nz],
+            }
+        )
+
+        L = len(d.line_ids)
+        used = np.zeros((L, T))
+        np.add.at(used, d.rl, hours)
+        ot = np.zeros((L, T))
+        ot[self.o_line, self.o_period] = values[self.o]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            util = np.where(d.H > 0, used / d.H, np.nan)
+        lines = pd.DataFrame(
+            {
+                "line": np.repeat(d.line_ids, T),
+                "period": np.tile(per, L),
+                "available_hours": d.H.ravel(),
+                "overtime_hours": ot.ravel(),
+                "used_hours": used.ravel(),
+                "utilization": util.ravel(),
+            }
+        )
+
+        K = len(d.material_ids)
+        consumed = np.zeros((K, T))
+        if len(d.bom_k):
+            np.add.at(consumed, d.bom_k, d.bom_a[:, None] * x[d.bom_r])
+        zc = values[self.z] if K else np.zeros((0, T))
+        zo = np.concatenate([d.Z0[:, None], zc[:, :-1]], axis=1) if K else zc
+        materials = pd.DataFrame(
+            {
+                "material": np.repeat(d.material_ids, T),
+                "period": np.tile(per, K),
+                "opening": zo.ravel(),
+                "received": d.Q.ravel(),
+                "consumed": consumed.ravel(),
+                "closing": zc.ravel(),
+            }
+        )
+        return {
+            "production": production,
+            "inventory": inventory,
+            "service": service,
+            "shipments": shipments,
+            "lines": lines,
+            "materials": materials,
+        }
+
+
+def build(dataset: Dataset, *, window: int = 3) -> AllocationModel:
+    """Build the allocation model of a validated dataset.
+
+    Parameters
+    ----------
+    dataset
+        A validated :class:`~optimizer.dataset.Dataset`.
+    window
+        Periods after ``t`` for which the (l,S) inequalities (9) are added, besides
+        the horizon's end; 0 adds only the end-of-horizon one. MILP only.
+    """
+    d = prepare(dataset)
+    return build_from_data(d, window=window)
+
+
+def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
+    """:func:`build` from :class:`AllocationData` (for callers that changed the arrays)."""
+    b = ModelBuilder()
+    T = d.T
+    R = len(d.rp)
+    P = len(d.product_ids)
+    L = len(d.line_ids)
+    K = len(d.material_ids)
+    E = len(d.ed)
+    per = d.period_ids
+    tt = np.arange(T)
+    F = d.frozen
+
+    # ---------------------------------------------------------------- variables
+    cap_units = d.rate[:, None] * np.maximum(
+        0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
+    )  # (R, T): most a line can make of a routing in a period
+    x_ub = cap_units.copy()
+    x_cost = np.repeat(d.run_cost[:, None], T, axis=1)
+    stab_cost = np.zeros((R, T))
+    if F:
+        x_ub[:, :F] = np.minimum(x_ub[:, :F], d.prev[:, :F])
+        stab_cost[:, :F] = -d.frozen_cost
+        b.offset += d.frozen_cost * float(d.prev[:, :F].sum())
+    routing_index = pd.DataFrame(
+        {"product": np.repeat(d.product_ids[d.rp], T), "line": np.repeat(d.line_ids[d.rl], T),
+         "period": np.tile(per, R)}
+    )
+    x = b.add_vars("production", routing_index, 0.0, x_ub.ravel(),
+                   (x_cost + stab_cost).ravel()).reshape(R, T)
+
+    rs = np.flatnonzero(d.needs_setup)
+    y_open = cap_units[rs] > 0
+    y = b.add_vars(
+        "setup",
+        routing_index.iloc[(rs[:, None] * T + tt).ravel()],
+        0.0,
+        y_open.astype(np.float64).ravel(),
+        np.repeat(d.setup_cost[rs][:, None], T, axis=1).ravel(),
+        integer=True,
+    ).reshape(len(rs), T)
+
+    ol, ot_ = np.nonzero(d.OT > 0)
+    o = b.add_vars(
+        "overtime",
+        pd.DataFrame({"line": d.line_ids[ol], "period": per[ot_]}),
+        0.0,
+        d.OT[ol, ot_],
+        d.c_ot[ol],
+    )
+
+    last = np.minimum(T - 1, d.et + d.max_lateness)
+    width = np.maximum(last - d.et + 1, 0)
+    f_entry = np.repeat(np.arange(E), width)
+    f_period = d.et[f_entry] + (np.arange(len(f_entry)) - np.repeat(np.cumsum(width) - width, width))
+    entry_ids = d.entries["entry"].to_numpy(dtype=object)
+    f = b.add_vars(
+        "shipment",
+        pd.DataFrame({"entry": entry_ids[f_entry], "period": per[f_period]}),
+        0.0,
+        INF,
+        d.c_late[f_entry] * (f_period - d.et[f_entry]),
+    )
+    short = b.add_vars("short", pd.DataFrame({"entry": entry_ids}), 0.0, INF, d.c_short * d.weight)
+
+    product_period = pd.DataFrame({"product": np.repeat(d.product_ids, T), "period": np.tile(per, P)})
+    inv = b.add_vars("inventory", product_period, 0.0, np.repeat(d.Imax, T),
+                     np.repeat(d.h, T)).reshape(P, T)
+    ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
+    ssv = b.add_vars(
+        "safety_shortfall",
+        product_period.iloc[(ps[:, None] * T + tt).ravel()],
+        0.0,
+        np.repeat(d.ss[ps], T),
+        np.repeat(d.c_ss[ps], T),
+    ).reshape(len(ps), T)
+    z = b.add_vars(
+        "material_stock",
+        pd.DataFrame({"material": np.repeat(d.material_ids, T), "period": np.tile(per, K)}),
+        0.0,
+        INF,
+        np.repeat(d.h_mat, T),
+    ).reshape(K, T)
+
+    if d.change_cost > 0 and F < T:
+        cr = (np.arange(R)[:, None] * T + np.arange(F, T)).ravel()
+        chg = b.add_vars("change", routing_index.iloc[cr], 0.0, INF, d.change_cost).reshape(R, T - F)
+    else:
+        chg = np.zeros((R, 0), dtype=np.int64)
+
+    # ---------------------------------------------------------------- constraints
+    line_period = pd.DataFrame({"line": np.repeat(d.line_ids, T), "period": np.tile(per, L)})
+    cap = b.add_rows("capacity", line_period, -INF, d.H.ravel()).reshape(L, T)
+    b.add_coefs(cap[d.rl], x, np.repeat(1.0 / d.rate[:, None], T, axis=1))
+    if len(rs):
+        b.add_coefs(cap[d.rl[rs]], y, np.repeat(d.setup_hours[rs][:, None], T, axis=1))
+    b.add_coefs(cap[ol, ot_], o, -1.0)
+
+    # (2) setup link and minimum lot, where the setup can be open at all
+    if len(rs):
+        yr, yt = np.nonzero(y_open)
+        link = b.add_rows("setup", routing_index.iloc[rs[yr] * T + yt], -INF, 0.0)
+        b.add_coefs(link, x[rs[yr], yt], 1.0)
+        b.add_coefs(link, y[yr, yt], -cap_units[rs[yr], yt])
+        lot = (d.min_lot[rs][yr] > 0)
+        if lot.any():
+            lr, lt = yr[lot], yt[lot]
+            rows = b.add_rows("min_lot", routing_index.iloc[rs[lr] * T + lt], 0.0, INF)
+            b.add_coefs(rows, x[rs[lr], lt], 1.0)
+            b.add_coefs(rows, y[lr, lt], -d.min_lot[rs[lr]])
+        _add_lot_windows(b, d, x, y, rs, yr, yt, cap_units, inv, routing_index, window)
+
+    # (3) material balance
+    if K:
+        rhs = d.Q.copy()
+        rhs[:, 0] += d.Z0
+        mat = b.add_rows(
+            "material",
+            pd.DataFrame({"material": np.repeat(d.material_ids, T), "period": np.tile(per, K)}),
+            rhs.ravel(),
+            rhs.ravel(),
+        ).reshape(K, T)
+        b.add_coefs(mat, z, 1.0)
+        b.add_coefs(mat[:, 1:], z[:, :-1], -1.0)
+        if len(d.bom_k):
+            b.add_coefs(mat[d.bom_k], x[d.bom_r], np.repeat(d.bom_a[:, None], T, axis=1))
+
+    # (4) product balance
+    rhs = np.zeros((P, T))
+    rhs[:, 0] = d.I0
+    bal = b.add_rows("balance", product_period, rhs.ravel(), rhs.ravel()).reshape(P, T)
+    b.add_coefs(bal, inv, 1.0)
+    b.add_coefs(bal[:, 1:], inv[:, :-1], -1.0)
+    b.add_coefs(bal[d.rp], x, -1.0)
+    b.add_coefs(bal[d.ep[f_entry], f_period], f, 1.0)
+
+    # (5) service
+    svc = b.add_rows("service", pd.DataFrame({"entry": entry_ids}), d.ed, d.ed)
+    b.add_coefs(svc[f_entry], f, 1.0)
+    b.add_coefs(svc, short, 1.0)
+
+    # (6) safety stock
+    if len(ps):
+        saf = b.add_rows(
+            "safety", product_period.iloc[(ps[:, None] * T + tt).ravel()],
+            np.repeat(d.ss[ps], T), INF,
+        ).reshape(len(ps), T)
+        b.add_coefs(saf, ssv, 1.0)
+        b.add_coefs(saf, inv[ps], 1.0)
+
+    # (8) change against the previous plan
+    if chg.size:
+        idx = routing_index.iloc[(np.arange(R)[:, None] * T + np.arange(F, T)).ravel()]
+        prev = d.prev[:, F:].ravel()
+        up = b.add_rows("change_up", idx, -prev, INF)
+        b.add_coefs(up, chg.ravel(), 1.0)
+        b.add_coefs(up, x[:, F:].ravel(), -1.0)
+        down = b.add_rows("change_down", idx, prev, INF)
+        b.add_coefs(down, chg.ravel(), 1.0)
+        b.add_coefs(down, x[:, F:].ravel(), 1.0)
+
+    lp = b.build()
+    run_cost = np.zeros(lp.num_cols)
+    run_cost[x.ravel()] = x_cost.ravel()
+    stability_cost = np.zeros(lp.num_cols)
+    stability_cost[x.ravel()] = stab_cost.ravel()
+    stability_cost[chg.ravel()] = d.change_cost
+    return AllocationModel(
+        data=d, lp=lp, x=x, y=y, y_routing=rs, o=o, o_line=ol, o_period=ot_, f=f,
+        f_entry=f_entry, f_period=f_period, short=short, inv=inv, ssv=ssv, ss_product=ps,
+        z=z, chg=chg, run_cost=run_cost, stability_cost=stability_cost,
+    )
+
+
+def _add_lot_windows(
+    b: ModelBuilder,
+    d: AllocationData,
+    x: np.ndarray,
+    y: np.ndarray,
+    rs: np.ndarray,
+    yr: np.ndarray,
+    yt: np.ndarray,
+    cap_units: np.ndarray,
+    inv: np.ndarray,
+    routing_index: pd.DataFrame,
+    window: int,
+) -> None:
+    """(9): ``x[r,t] <= D(p, t..u) y[r,t] + I[p,u]`` where tighter than the big-M link."""
+    T = d.T
+    P = len(d.product_ids)
+    dem = np.zeros((P, T))
+    np.add.at(dem, (d.ep, d.et), d.ed)
+    cum = np.zeros((P, T + 1))
+    cum[:, 1:] = np.cumsum(dem, axis=1)
+    L = d.max_lateness
+    rows_r, rows_t, rows_u = [], [], []
+    for k in range(window + 1):
+        rows_r.append(yr)
+        rows_t.append(yt)
+        rows_u.append(np.minimum(yt + k, T - 1))
+    rows_r.append(yr)
+    rows_t.append(yt)
+    rows_u.append(np.full(len(yt), T - 1))
+    r = np.concatenate(rows_r)
+    t = np.concatenate(rows_t)
+    u = np.concatenate(rows_u)
+    key = np.unique(np.stack([r, t, u]), axis=1)
+    r, t, u = key
+    routing = rs[r]
+    p = d.rp[routing]
+    D = cum[p, u + 1] - cum[p, np.maximum(0, t - L)]
+    tighter = D < cap_units[routing, t] * (1 - 1e-9)
+    r, t, u, routing, p, D = r[tighter], t[tighter], u[tighter], routing[tighter], p[tighter], D[tighter]
+    if not len(r):
+        return
+    index = routing_index.iloc[routing * T + t].reset_index(drop=True).assign(to=d.period_ids[u])
+    rows = b.add_rows("lot_window", index, -INF, 0.0)
+    b.add_coefs(rows, x[routing, t], 1.0)
+    b.add_coefs(rows, y[r, t], -D)
+    b.add_coefs(rows, inv[p, u], -1.0)
