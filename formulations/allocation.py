@@ -75,8 +75,15 @@ from formulations.lp import INF, LinearModel, ModelBuilder
 if TYPE_CHECKING:
     from optimizer.dataset import Dataset
 
-TERMS = ("shortage", "lateness", "holding", "safety_stock", "material_holding", "production",
-         "stability")
+TERMS = (
+    "shortage",
+    "lateness",
+    "holding",
+    "safety_stock",
+    "material_holding",
+    "production",
+    "stability",
+)
 
 
 @dataclass(frozen=True)
@@ -167,13 +174,18 @@ def prepare(dataset: Dataset) -> AllocationData:
     Q = np.zeros((len(material_ids), T))
     rc = dataset.receipts
     if len(rc):
-        np.add.at(Q, (kpos.get_indexer(rc["material"]), tpos.get_indexer(rc["period"])),
-                  rc["quantity"].to_numpy(dtype=np.float64))
+        np.add.at(
+            Q,
+            (kpos.get_indexer(rc["material"]), tpos.get_indexer(rc["period"])),
+            rc["quantity"].to_numpy(dtype=np.float64),
+        )
 
     bom = dataset.bom
     if len(bom) and len(rt):
         pairs = bom.merge(
-            pd.DataFrame({"product": rt["product"].to_numpy(dtype=object), "_r": np.arange(len(rt))}),
+            pd.DataFrame(
+                {"product": rt["product"].to_numpy(dtype=object), "_r": np.arange(len(rt))}
+            ),
             on="product",
         )
         bom_k = kpos.get_indexer(pairs["material"])
@@ -197,8 +209,11 @@ def prepare(dataset: Dataset) -> AllocationData:
         key = pd.MultiIndex.from_arrays([rt["product"], rt["line"]])
         ri = key.get_indexer(pd.MultiIndex.from_arrays([pp["product"], pp["line"]]))
         ok = ri >= 0
-        np.add.at(prev, (ri[ok], tpos.get_indexer(pp["period"])[ok]),
-                  pp["quantity"].to_numpy(dtype=np.float64)[ok])
+        np.add.at(
+            prev,
+            (ri[ok], tpos.get_indexer(pp["period"])[ok]),
+            pp["quantity"].to_numpy(dtype=np.float64)[ok],
+        )
 
     imax = products["max_inventory"].to_numpy(dtype=np.float64)
     return AllocationData(
@@ -302,7 +317,9 @@ class AllocationModel:
 
     # ------------------------------------------------------------------ reading
 
-    def objective_terms(self, values: np.ndarray, cost: np.ndarray | None = None) -> dict[str, float]:
+    def objective_terms(
+        self, values: np.ndarray, cost: np.ndarray | None = None
+    ) -> dict[str, float]:
         """Each MODEL.md cost term for a solution vector (``cost``: the shortage prices)."""
         cost = self.lp.cost if cost is None else cost
         d = self.data
@@ -469,11 +486,15 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
         stab_cost[:, :F] = -d.frozen_cost
         b.offset += d.frozen_cost * float(d.prev[:, :F].sum())
     routing_index = pd.DataFrame(
-        {"product": np.repeat(d.product_ids[d.rp], T), "line": np.repeat(d.line_ids[d.rl], T),
-         "period": np.tile(per, R)}
+        {
+            "product": np.repeat(d.product_ids[d.rp], T),
+            "line": np.repeat(d.line_ids[d.rl], T),
+            "period": np.tile(per, R),
+        }
     )
-    x = b.add_vars("production", routing_index, 0.0, x_ub.ravel(),
-                   (x_cost + stab_cost).ravel()).reshape(R, T)
+    x = b.add_vars(
+        "production", routing_index, 0.0, x_ub.ravel(), (x_cost + stab_cost).ravel()
+    ).reshape(R, T)
 
     rs = np.flatnonzero(d.needs_setup)
     y_open = cap_units[rs] > 0
@@ -498,7 +519,9 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     last = np.minimum(T - 1, d.et + d.max_lateness)
     width = np.maximum(last - d.et + 1, 0)
     f_entry = np.repeat(np.arange(E), width)
-    f_period = d.et[f_entry] + (np.arange(len(f_entry)) - np.repeat(np.cumsum(width) - width, width))
+    f_period = d.et[f_entry] + (
+        np.arange(len(f_entry)) - np.repeat(np.cumsum(width) - width, width)
+    )
     entry_ids = d.entries["entry"].to_numpy(dtype=object)
     f = b.add_vars(
         "shipment",
@@ -509,9 +532,12 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     )
     short = b.add_vars("short", pd.DataFrame({"entry": entry_ids}), 0.0, INF, d.c_short * d.weight)
 
-    product_period = pd.DataFrame({"product": np.repeat(d.product_ids, T), "period": np.tile(per, P)})
-    inv = b.add_vars("inventory", product_period, 0.0, np.repeat(d.Imax, T),
-                     np.repeat(d.h, T)).reshape(P, T)
+    product_period = pd.DataFrame(
+        {"product": np.repeat(d.product_ids, T), "period": np.tile(per, P)}
+    )
+    inv = b.add_vars(
+        "inventory", product_period, 0.0, np.repeat(d.Imax, T), np.repeat(d.h, T)
+    ).reshape(P, T)
     ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     ssv = b.add_vars(
         "safety_shortfall",
@@ -530,7 +556,9 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
 
     if d.change_cost > 0 and F < T:
         cr = (np.arange(R)[:, None] * T + np.arange(F, T)).ravel()
-        chg = b.add_vars("change", routing_index.iloc[cr], 0.0, INF, d.change_cost).reshape(R, T - F)
+        chg = b.add_vars("change", routing_index.iloc[cr], 0.0, INF, d.change_cost).reshape(
+            R, T - F
+        )
     else:
         chg = np.zeros((R, 0), dtype=np.int64)
 
@@ -548,7 +576,7 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
         link = b.add_rows("setup", routing_index.iloc[rs[yr] * T + yt], -INF, 0.0)
         b.add_coefs(link, x[rs[yr], yt], 1.0)
         b.add_coefs(link, y[yr, yt], -cap_units[rs[yr], yt])
-        lot = (d.min_lot[rs][yr] > 0)
+        lot = d.min_lot[rs][yr] > 0
         if lot.any():
             lr, lt = yr[lot], yt[lot]
             rows = b.add_rows("min_lot", routing_index.iloc[rs[lr] * T + lt], 0.0, INF)
@@ -588,8 +616,10 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     # (6) safety stock
     if len(ps):
         saf = b.add_rows(
-            "safety", product_period.iloc[(ps[:, None] * T + tt).ravel()],
-            np.repeat(d.ss[ps], T), INF,
+            "safety",
+            product_period.iloc[(ps[:, None] * T + tt).ravel()],
+            np.repeat(d.ss[ps], T),
+            INF,
         ).reshape(len(ps), T)
         b.add_coefs(saf, ssv, 1.0)
         b.add_coefs(saf, inv[ps], 1.0)
@@ -612,9 +642,25 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     stability_cost[x.ravel()] = stab_cost.ravel()
     stability_cost[chg.ravel()] = d.change_cost
     return AllocationModel(
-        data=d, lp=lp, x=x, y=y, y_routing=rs, o=o, o_line=ol, o_period=ot_, f=f,
-        f_entry=f_entry, f_period=f_period, short=short, inv=inv, ssv=ssv, ss_product=ps,
-        z=z, chg=chg, run_cost=run_cost, stability_cost=stability_cost,
+        data=d,
+        lp=lp,
+        x=x,
+        y=y,
+        y_routing=rs,
+        o=o,
+        o_line=ol,
+        o_period=ot_,
+        f=f,
+        f_entry=f_entry,
+        f_period=f_period,
+        short=short,
+        inv=inv,
+        ssv=ssv,
+        ss_product=ps,
+        z=z,
+        chg=chg,
+        run_cost=run_cost,
+        stability_cost=stability_cost,
     )
 
 
@@ -656,7 +702,14 @@ def _add_lot_windows(
     p = d.rp[routing]
     D = cum[p, u + 1] - cum[p, np.maximum(0, t - L)]
     tighter = D < cap_units[routing, t] * (1 - 1e-9)
-    r, t, u, routing, p, D = r[tighter], t[tighter], u[tighter], routing[tighter], p[tighter], D[tighter]
+    r, t, u, routing, p, D = (
+        r[tighter],
+        t[tighter],
+        u[tighter],
+        routing[tighter],
+        p[tighter],
+        D[tighter],
+    )
     if not len(r):
         return
     index = routing_index.iloc[routing * T + t].reset_index(drop=True).assign(to=d.period_ids[u])

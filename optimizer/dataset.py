@@ -199,7 +199,9 @@ def load_dataset(path: str | Path) -> Dataset:
         )
     else:
         raise DatasetError([Problem(str(path), None, None, "no such file or folder")])
-    return _build(raws, settings_raw, settings_source, path.name, problems, notes, missing)
+    return _build(
+        raws, settings_raw, settings_source, path.resolve().name, problems, notes, missing
+    )
 
 
 def _read_folder(

@@ -1,0 +1,109 @@
+"""COIN-OR CBC through PuLP: the ``cbc`` binary that ships with PuLP, fed an MPS file."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from formulations.lp import LinearModel
+from optimizer.backends.base import (
+    Capabilities,
+    Limit,
+    Solution,
+    SolveOptions,
+    SolveStatus,
+    relative_gap,
+)
+from optimizer.backends.mps import to_mps
+from optimizer.exceptions import BackendUnavailable
+
+
+class CbcBackend:
+    """CBC (branch and cut, Clp for LPs); no duals are read back."""
+
+    name = "cbc"
+    capabilities = Capabilities(integers=True, duals=False, time_limit=True, warm_start=False)
+
+    def __init__(self) -> None:
+        try:
+            import pulp
+        except ImportError as exc:
+            raise BackendUnavailable("the cbc backend needs PuLP: pip install pulp") from exc
+        path = pulp.PULP_CBC_CMD().path
+        if not path or not Path(path).exists():
+            raise BackendUnavailable(
+                "the cbc backend needs the CBC binary that ships with PuLP; reinstall pulp"
+            )
+        self._path = path
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> Solution:
+        with tempfile.TemporaryDirectory(prefix="soe-cbc-") as tmp:
+            mps = Path(tmp) / "model.mps"
+            sol = Path(tmp) / "model.sol"
+            mps.write_text(to_mps(model))
+            cmd = [self._path, str(mps)]
+            if options.time_limit is not None:
+                cmd += ["-sec", f"{max(options.time_limit, 0.01):.3f}", "-timeMode", "elapsed"]
+            cmd += ["-ratioGap", repr(float(options.mip_gap))]
+            if options.threads:
+                cmd += ["-threads", str(options.threads)]
+            cmd += ["-solve", "-solu", str(sol)]
+            started = time.perf_counter()
+            lines: list[str] = []
+            try:
+                proc = subprocess.Popen(
+                    cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+            except OSError as exc:
+                return Solution(SolveStatus.ERROR, message=f"CBC could not start: {exc}")
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if options.log is not None:
+                    options.log(line.rstrip("\n"))
+            code = proc.wait()
+            seconds = time.perf_counter() - started
+            if code != 0 or not sol.exists():
+                tail = "".join(lines[-5:]).strip()
+                return Solution(
+                    SolveStatus.ERROR, seconds=seconds, message=f"CBC failed (exit {code}): {tail}"
+                )
+            return _read_solution(model, sol.read_text(), "".join(lines), seconds)
+
+
+def _read_solution(model: LinearModel, text: str, log: str, seconds: float) -> Solution:
+    first, _, body = text.partition("\n")
+    head = first.strip().lower()
+    if head.startswith("optimal"):
+        status, limit = SolveStatus.OPTIMAL, None
+    elif "infeasible" in head and not head.startswith("stopped"):
+        return Solution(SolveStatus.INFEASIBLE, seconds=seconds)
+    elif head.startswith("stopped"):
+        limit = Limit.TIME if "time" in head else Limit.OTHER
+        if "no integer solution" in head or "continuous used" in head:
+            return Solution(SolveStatus.NO_SOLUTION, limit, seconds=seconds)
+        status = SolveStatus.FEASIBLE
+    else:
+        return Solution(SolveStatus.ERROR, seconds=seconds, message=f"CBC: {first.strip()}")
+    values = np.zeros(model.num_cols)
+    for line in body.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "**":
+            parts = parts[1:]
+        if len(parts) >= 3 and parts[1].startswith("C"):
+            values[int(parts[1][1:])] = float(parts[2])
+    objective = float(model.cost @ values + model.offset)
+    if status is SolveStatus.OPTIMAL and not model.is_mip:
+        bound = objective
+    else:
+        found = re.findall(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)", log)
+        bound = float(found[-1]) + model.offset if found else float("nan")
+        if status is SolveStatus.OPTIMAL and not np.isfinite(bound):
+            bound = objective
+    gap = relative_gap(objective, bound) if np.isfinite(bound) else float("inf")
+    return Solution(status, limit, values, objective, bound, gap, seconds)

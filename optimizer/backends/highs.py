@@ -1,0 +1,139 @@
+"""HiGHS through highspy (the default backend)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from formulations.lp import LinearModel
+from optimizer.backends.base import (
+    Capabilities,
+    Limit,
+    Solution,
+    SolveOptions,
+    SolveStatus,
+    relative_gap,
+)
+from optimizer.exceptions import BackendUnavailable
+
+
+_banner_shown = False
+
+
+def _new_highs(hp: object) -> object:
+    """A ``Highs`` instance; the copyright banner HiGHS prints on the first one in a
+    process goes to the void, so only our own output reaches the planner's terminal."""
+    global _banner_shown
+    if _banner_shown:
+        return hp.Highs()  # type: ignore[attr-defined]
+    _banner_shown = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return hp.Highs()  # type: ignore[attr-defined]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class HighsBackend:
+    """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
+
+    name = "highs"
+    capabilities = Capabilities(integers=True, duals=True, time_limit=True, warm_start=False)
+
+    def __init__(self) -> None:
+        try:
+            import highspy
+        except ImportError as exc:  # pragma: no cover - highspy is a dependency
+            raise BackendUnavailable(
+                "the highs backend needs highspy: pip install highspy"
+            ) from exc
+        self._highspy = highspy
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> Solution:
+        hp = self._highspy
+        h = _new_highs(hp)
+        h.setOptionValue("output_flag", options.log is not None)
+        if options.log is not None:
+            h.setOptionValue("log_to_console", False)
+            log = options.log
+
+            def on_log(event: object) -> None:
+                for line in str(getattr(event, "message", "")).rstrip("\n").splitlines():
+                    log(line)
+
+            try:
+                h.cbLogging.subscribe(on_log)
+            except AttributeError:  # older highspy: let HiGHS print to the console
+                h.setOptionValue("log_to_console", True)
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        if options.threads:
+            h.setOptionValue("threads", int(options.threads))
+        h.setOptionValue("random_seed", 0)
+
+        lp = hp.HighsLp()
+        lp.num_col_ = model.num_cols
+        lp.num_row_ = model.num_rows
+        lp.col_cost_ = model.cost
+        lp.col_lower_ = model.lower
+        lp.col_upper_ = model.upper
+        lp.row_lower_ = model.row_lower
+        lp.row_upper_ = model.row_upper
+        lp.offset_ = model.offset
+        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = model.a_start.astype(np.int32)
+        lp.a_matrix_.index_ = model.a_index.astype(np.int32)
+        lp.a_matrix_.value_ = model.a_value
+        lp.a_matrix_.num_col_ = model.num_cols
+        lp.a_matrix_.num_row_ = model.num_rows
+        if model.is_mip:
+            lp.integrality_ = [
+                hp.HighsVarType.kInteger if i else hp.HighsVarType.kContinuous
+                for i in model.integer
+            ]
+        started = time.perf_counter()
+        status = h.passModel(lp)
+        if status == hp.HighsStatus.kError:
+            return Solution(SolveStatus.ERROR, message="HiGHS rejected the model")
+        h.run()
+        seconds = time.perf_counter() - started
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        M = hp.HighsModelStatus
+        has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        limit = None
+        if ms == M.kOptimal:
+            status_ = SolveStatus.OPTIMAL
+        elif ms == M.kInfeasible:
+            status_ = SolveStatus.INFEASIBLE
+        elif ms in (M.kTimeLimit, M.kIterationLimit, M.kInterrupt, M.kSolutionLimit):
+            limit = {M.kTimeLimit: Limit.TIME, M.kIterationLimit: Limit.ITERATION}.get(
+                ms, Limit.INTERRUPTED
+            )
+            status_ = SolveStatus.FEASIBLE if has_primal else SolveStatus.NO_SOLUTION
+        else:
+            return Solution(
+                SolveStatus.ERROR, seconds=seconds, message=f"HiGHS: {h.modelStatusToString(ms)}"
+            )
+        if not status_.has_solution:
+            return Solution(status_, limit, seconds=seconds)
+        sol = h.getSolution()
+        values = np.asarray(sol.col_value, dtype=np.float64)
+        objective = float(info.objective_function_value)
+        if model.is_mip:
+            bound = float(info.mip_dual_bound)
+            gap = relative_gap(objective, bound)
+        else:
+            bound, gap = objective, 0.0
+        duals = None
+        if options.want_duals and not model.is_mip and sol.dual_valid:
+            duals = np.asarray(sol.row_dual, dtype=np.float64)
+        return Solution(status_, limit, values, objective, bound, gap, seconds, duals)

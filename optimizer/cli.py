@@ -1,0 +1,200 @@
+"""The ``soe`` command line.
+
+Exit status: 0 a plan was written (or the check passed), 1 no plan (the solver found
+none, or the plan failed verification), 2 invalid input (dataset, settings, options,
+or a solver that is not installed). Errors are printed without a traceback
+(``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from optimizer.exceptions import (
+    BackendUnavailable,
+    DatasetError,
+    SoeError,
+    VerificationError,
+)
+
+EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="soe",
+        description="Weekly production prioritization for S&OE: plan, check and report.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a dataset and summarise it")
+    v.add_argument("dataset", type=Path, help="folder of CSV files or an .xlsx workbook")
+
+    pl = sub.add_parser("plan", help="solve the allocation and write the plan folder")
+    pl.add_argument("dataset", type=Path, help="folder of CSV files or an .xlsx workbook")
+    pl.add_argument("--out", type=Path, required=True, help="plan folder to write")
+    pl.add_argument("--solver", choices=["highs", "cbc", "scip"])
+    pl.add_argument("--time-limit", type=float, metavar="S", help="seconds for the whole plan")
+    pl.add_argument("--gap", type=float, metavar="G", help="relative MIP gap, e.g. 0.005")
+    pl.add_argument("--threads", type=int, metavar="N", help="solver threads (0 = default)")
+    pl.add_argument("--mode", choices=["weighted", "lexicographic"])
+    pl.add_argument("--verbose", action="store_true", help="stream the solver log")
+    pl.add_argument("--excel", type=Path, metavar="XLSX", help="also write one workbook")
+    pl.add_argument("--no-report", action="store_true", help="write the plan tables only")
+
+    c = sub.add_parser("check", help="verify a plan folder against its dataset")
+    c.add_argument("dataset", type=Path)
+    c.add_argument("plan", type=Path)
+
+    r = sub.add_parser("report", help="write the S&OP trade-off report for an existing plan")
+    r.add_argument("dataset", type=Path)
+    r.add_argument("plan", type=Path)
+    r.add_argument("--out", type=Path, required=True)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on a usage error, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "plan":
+            return _plan(args)
+        if args.command == "check":
+            return _check(args)
+        return _report(args)
+    except DatasetError as exc:
+        _err(str(exc))
+        return EXIT_INVALID
+    except BackendUnavailable as exc:
+        _err(f"error: {exc}")
+        return EXIT_INVALID
+    except VerificationError as exc:
+        _err(f"error: {exc}\nnothing was written.")
+        return EXIT_NO_PLAN
+    except SoeError as exc:
+        _err(f"error: {exc}")
+        return EXIT_NO_PLAN
+    except KeyboardInterrupt:
+        _err("interrupted; nothing was written.")
+        return EXIT_NO_PLAN
+    except Exception as exc:  # the last line of defence: no traceback for a planner
+        if args.debug:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return EXIT_NO_PLAN
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _load(path: Path) -> Any:
+    import warnings
+
+    from optimizer.dataset import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the CLI prints dataset.warnings itself
+        return load_dataset(path)
+
+
+def _print_warnings(dataset: Any) -> None:
+    for w in dataset.warnings:
+        print(f"warning: {w}")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from optimizer.reports.text import dataset_summary
+
+    dataset = _load(args.dataset)
+    print(dataset_summary(dataset))
+    _print_warnings(dataset)
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from optimizer.reports.text import plan_summary
+    from optimizer.solve import plan
+
+    dataset = _load(args.dataset)
+    settings = dataset.settings.with_overrides(
+        solve__solver=args.solver,
+        solve__time_limit_s=args.time_limit,
+        solve__mip_gap=args.gap,
+        solve__threads=args.threads,
+        priority__mode=args.mode,
+    )
+    _print_warnings(dataset)
+    s = settings.solve
+    print(
+        f"solving {dataset.name} with {s.solver} ({settings.priority.mode} mode, "
+        f"time limit {s.time_limit_s:g} s, gap {s.mip_gap:.2%})...",
+        file=sys.stderr,
+        flush=True,
+    )
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
+    started = time.perf_counter()
+    result = plan(dataset, settings, log=log)
+    if not result.has_solution:
+        print(plan_summary(dataset, result))
+        _err(
+            f"no plan: the solver ended '{result.summary.status}'"
+            + (f" ({result.summary.message})" if result.summary.message else "")
+            + "; nothing was written."
+        )
+        return EXIT_NO_PLAN
+    extra = None
+    if not args.no_report:
+        from optimizer.reports import write_reports
+
+        def extra(folder: Path) -> None:
+            write_reports(dataset, result, folder)
+
+    out = result.write(args.out, extra=extra)
+    if args.excel:
+        result.to_excel(args.excel)
+    print(plan_summary(dataset, result))
+    print(f"plan written to {out} ({time.perf_counter() - started:.1f} s)")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from optimizer.verify import verify_folder
+
+    dataset = _load(args.dataset)
+    violations = verify_folder(dataset, args.plan)
+    if violations:
+        n = len(violations)
+        print(f"the plan breaks {n} constraint{'s' if n != 1 else ''}:")
+        for v in violations:
+            print(f"  - {v}")
+        return EXIT_NO_PLAN
+    print(f"{args.plan}: the plan holds every constraint of the model")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from optimizer.reports import report_from_folder
+
+    dataset = _load(args.dataset)
+    out = report_from_folder(dataset, args.plan, args.out)
+    print(f"report written to {out}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

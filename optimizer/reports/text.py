@@ -1,0 +1,130 @@
+"""Plain-text summaries the CLI prints: a dataset at a glance, a plan at a glance."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from optimizer.demand import entries
+
+if TYPE_CHECKING:
+    from optimizer.dataset import Dataset
+    from optimizer.results import Plan
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def capacity_hours(dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Regular and overtime hours per line (rows) and period (columns)."""
+    per = list(dataset.periods["period"])
+    lines = dataset.lines.set_index("line")
+    reg = pd.DataFrame(
+        np.repeat(lines["hours"].to_numpy()[:, None], len(per), axis=1),
+        index=lines.index,
+        columns=per,
+    )
+    ot = pd.DataFrame(
+        np.repeat(lines["overtime_hours"].to_numpy()[:, None], len(per), axis=1),
+        index=lines.index,
+        columns=per,
+    )
+    for row in dataset.line_calendar.itertuples(index=False):
+        reg.loc[row.line, row.period] = row.hours
+        if not pd.isna(row.overtime_hours):
+            ot.loc[row.line, row.period] = row.overtime_hours
+    return reg, ot
+
+
+def dataset_summary(dataset: Dataset) -> str:
+    """What ``soe validate`` prints: sizes, demand by tier, load against capacity."""
+    ent = entries(dataset)
+    per = dataset.periods
+    out = [
+        f"dataset {dataset.name}: valid",
+        f"  periods    {len(per)} ({per['period'].iloc[0]} .. {per['period'].iloc[-1]}, "
+        f"{per['start'].iloc[0]:%Y-%m-%d} to {per['end'].iloc[-1]:%Y-%m-%d})",
+        f"  products   {len(dataset.products)} in {dataset.products['family'].nunique()} families,"
+        f" {len(dataset.routings)} routings",
+        f"  lines      {len(dataset.lines)}",
+        f"  materials  {len(dataset.materials)} ({len(dataset.bom)} BOM rows,"
+        f" {len(dataset.receipts)} receipts)",
+        f"  demand     {len(ent)} entries ({(ent['kind'] == 'order').sum()} orders,"
+        f" {(ent['kind'] == 'forecast').sum()} forecast), signal '{dataset.settings.demand.signal}'",
+    ]
+    by_tier = ent.groupby("priority")["quantity"].agg(["count", "sum"])
+    for tier, row in by_tier.iterrows():
+        out.append(f"    tier {tier}: {int(row['count'])} entries, {_n(row['sum'])} units")
+    best = dataset.routings.groupby("product")["rate"].max()
+    q = ent.groupby("product")["quantity"].sum()
+    hours = (q / best.reindex(q.index)).dropna().sum()
+    unrouted = q[~q.index.isin(best.index)].sum()
+    reg, ot = capacity_hours(dataset)
+    total = float(reg.to_numpy().sum())
+    load = f"{hours / total:.0%}" if total > 0 else "n/a"
+    out.append(
+        f"  load       {_n(q.sum())} units of demand need {_n(hours)} line hours at the best"
+        f" rates; lines have {_n(total)} regular + {_n(float(ot.to_numpy().sum()))} overtime"
+        f" hours ({load} of regular)"
+    )
+    if unrouted > 0:
+        out.append(f"             {_n(unrouted)} units are of products without a routing")
+    return "\n".join(out)
+
+
+def plan_summary(dataset: Dataset, plan: Plan) -> str:
+    """What ``soe plan`` prints: status, objective by term, fill by tier, early shortages."""
+    s = plan.summary
+    if not plan.has_solution:
+        return f"status     {s.status}" + (f" ({s.limit} limit)" if s.limit else "")
+    gap = "" if s.gap is None else f", gap {s.gap:.2%}"
+    bound = "" if s.bound is None else f", bound {s.bound:,.2f}"
+    out = [
+        f"status     {s.status}{gap}{bound}"
+        + (f" (stopped by the {s.limit} limit)" if s.limit else ""),
+        f"solver     {s.solver}, {s.mode} mode: build {s.build_seconds:.2f} s, solve"
+        f" {s.solve_seconds:.2f} s; {s.variables:,} variables ({s.integer_variables:,} integer),"
+        f" {s.constraints:,} constraints",
+        f"objective  {s.objective:,.2f}",
+    ]
+    for term in (
+        "shortage",
+        "lateness",
+        "holding",
+        "safety_stock",
+        "material_holding",
+        "production",
+        "stability",
+    ):
+        value = s.objective_terms.get(term, 0.0)
+        if value:
+            out.append(f"  {term:<17}{value:>14,.2f}")
+    fill = "  ".join(
+        f"{'overall' if k == 'overall' else 'tier ' + k} {v:.1%}" for k, v in s.fill_rate.items()
+    )
+    out.append(f"fill rate  {fill}")
+    svc = plan.service
+    first = list(dataset.periods["period"])[:2]
+    early = svc[svc["due"].isin(first) & ((svc["unmet"] > 1e-6) | (svc["late"] > 1e-6))]
+    if len(early):
+        out.append(f"short in the first two periods ({len(early)} entries):")
+        early = early.sort_values(["priority", "due", "unmet"], ascending=[True, True, False])
+        for row in early.head(12).itertuples(index=False):
+            what = []
+            if row.unmet > 1e-6:
+                what.append(f"{_n(row.unmet)} unmet")
+            if row.late > 1e-6:
+                what.append(f"{_n(row.late)} late")
+            who = row.customer or "forecast"
+            out.append(
+                f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
+                f" {_n(row.quantity)} due: {', '.join(what)}"
+            )
+        if len(early) > 12:
+            out.append(f"  ... and {len(early) - 12} more (service.csv)")
+    else:
+        out.append("no shortage in the first two periods")
+    return "\n".join(out)

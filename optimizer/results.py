@@ -1,0 +1,198 @@
+"""Plans: the tables and summary a solve produces, and writing them out.
+
+A :class:`Plan` holds the output tables of DATASET.md as DataFrames and a typed
+:class:`Summary`. It is picklable and holds no solver objects. :meth:`Plan.write`
+writes the plan folder atomically: into a temporary folder beside the target, then
+renamed into place, so a failed run never leaves a half-written plan and never
+destroys an existing one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from optimizer.exceptions import NoSolutionError
+
+TABLE_NAMES = ("production", "inventory", "service", "shipments", "lines", "materials")
+
+
+class Summary(BaseModel):
+    """``summary.json``: status, objective, bound, gap and the figures of a plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    """optimal / feasible / infeasible / no_solution / error"""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    objective_terms: dict[str, float] = {}
+    fill_rate: dict[str, float] = {}
+    on_time_rate: dict[str, float] = {}
+    solver: str = ""
+    mode: str = "weighted"
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    variables: int = 0
+    constraints: int = 0
+    integer_variables: int = 0
+    nonzeros: int = 0
+    limit: str | None = None
+    """What stopped the solve short of optimality (``time``), if anything."""
+    stages: list[dict[str, Any]] = []
+    """Lexicographic mode: status, objective and seconds of each stage."""
+    warnings: list[str] = []
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def to_json(self) -> str:
+        data = self.model_dump()
+        return json.dumps(_finite(data), indent=2) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers become ``null``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan: the output tables and the summary.
+
+    Reading a table of a plan without a solution raises
+    :class:`~optimizer.exceptions.NoSolutionError`.
+    """
+
+    summary: Summary
+    _tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
+    dataset_name: str = ""
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if self._tables is None:
+            raise NoSolutionError(
+                f"the solve ended '{self.summary.status}' without a plan: there is no {name} table"
+            )
+        return self._tables[name]
+
+    @property
+    def has_solution(self) -> bool:
+        return self._tables is not None
+
+    @property
+    def production(self) -> pd.DataFrame:
+        """``product, line, period, quantity, hours, setup`` (zero rows left out)."""
+        return self._table("production")
+
+    @property
+    def inventory(self) -> pd.DataFrame:
+        """``product, period, opening, produced, shipped, closing, safety_stock,
+        below_safety_stock`` for every product and period."""
+        return self._table("inventory")
+
+    @property
+    def service(self) -> pd.DataFrame:
+        """One row per demand entry: ``on_time``, ``late`` and ``unmet`` quantities."""
+        return self._table("service")
+
+    @property
+    def shipments(self) -> pd.DataFrame:
+        """``entry, period, quantity``: what each entry received in each period."""
+        return self._table("shipments")
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        """``line, period, available_hours, overtime_hours, used_hours, utilization``."""
+        return self._table("lines")
+
+    @property
+    def materials(self) -> pd.DataFrame:
+        """``material, period, opening, received, consumed, closing``."""
+        return self._table("materials")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All output tables by file name (without ``.csv``)."""
+        return {name: self._table(name) for name in TABLE_NAMES}
+
+    def write(
+        self,
+        folder: str | Path,
+        extra: Callable[[Path], None] | None = None,
+    ) -> Path:
+        """Write the plan folder of DATASET.md "Output", atomically.
+
+        Parameters
+        ----------
+        folder
+            Target folder; replaced as a whole if it exists (only once the new plan
+            is complete).
+        extra
+            Called with the temporary folder to add more files (reports) before the
+            rename; if it raises, nothing is written.
+        """
+        tables = self.tables()
+        target = Path(folder).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            for name, frame in tables.items():
+                write_csv(frame, tmp / f"{name}.csv")
+            (tmp / "summary.json").write_text(self.summary.to_json())
+            if extra is not None:
+                extra(tmp)
+            _replace_folder(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def to_excel(self, path: str | Path) -> Path:
+        """One workbook: a sheet per table plus ``summary``, formatted for a planner."""
+        from optimizer.reports.excel import write_workbook
+
+        sheets = dict(self.tables())
+        return write_workbook(Path(path), sheets, self.summary)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A table as CSV: floats in full precision (``repr``), booleans as true/false."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map({True: "true", False: "false"})
+    out.to_csv(path, index=False, lineterminator="\n")
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``; an existing ``target`` is swapped out, then removed."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.rmdir(old)
+        os.replace(target, old)
+        try:
+            os.replace(new, target)
+        except BaseException:
+            os.replace(old, target)  # put the previous plan back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)

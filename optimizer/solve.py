@@ -1,0 +1,257 @@
+"""``plan()``: build the allocation model, solve it, read and verify the plan.
+
+``plan`` is a pure function of a dataset and settings: the same input gives the same
+plan, nothing global is changed, and the result is a picklable :class:`Plan`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from formulations.allocation import AllocationModel, build
+from formulations.lp import LinearModel
+from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
+from optimizer.dataset import Dataset
+from optimizer.exceptions import VerificationError
+from optimizer.results import Plan, Summary
+from optimizer.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_STATUS_RANK = {
+    SolveStatus.OPTIMAL: 0,
+    SolveStatus.FEASIBLE: 1,
+    SolveStatus.NO_SOLUTION: 2,
+    SolveStatus.INFEASIBLE: 3,
+    SolveStatus.ERROR: 4,
+}
+
+
+def plan(
+    dataset: Dataset,
+    settings: Settings | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
+    verify: bool = True,
+) -> Plan:
+    """Plan a dataset: the optimal allocation of MODEL.md.
+
+    Parameters
+    ----------
+    dataset
+        A validated dataset (:func:`optimizer.load_dataset`).
+    settings
+        Settings to use instead of ``dataset.settings``.
+    log
+        Receives the solver's log lines, for progress on long solves.
+    verify
+        Check the plan against every constraint with :mod:`optimizer.verify` (code
+        independent of the formulation) before returning it.
+
+    Returns
+    -------
+    Plan
+        With ``summary.status`` optimal or feasible (a time limit stopped the solve;
+        ``summary.gap`` says how far from proven), or without tables when the solver
+        found no plan.
+
+    Raises
+    ------
+    VerificationError
+        The plan breaks a constraint of the model (a solver or formulation defect).
+    BackendUnavailable
+        The chosen solver's package is not installed.
+    """
+    if settings is not None and settings != dataset.settings:
+        dataset = dataset.replace(settings=settings)
+    settings = dataset.settings
+    started = time.perf_counter()
+    model = build(dataset)
+    build_seconds = time.perf_counter() - started
+    backend = get_backend(settings.solve.solver)
+    deadline = time.perf_counter() + settings.solve.time_limit_s
+
+    if settings.priority.mode == "lexicographic":
+        solution, cost, stages = _solve_lexicographic(model, backend, settings, deadline, log)
+    else:
+        cost = model.lp.cost
+        solution = backend.solve(model.lp, _options(settings, deadline, log))
+        stages = []
+    solve_seconds = time.perf_counter() - started - build_seconds
+    lp = model.lp
+    base: dict[str, Any] = dict(
+        solver=backend.name,
+        mode=settings.priority.mode,
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        variables=lp.num_cols,
+        constraints=lp.num_rows,
+        integer_variables=lp.num_integers,
+        nonzeros=lp.num_nonzeros,
+        limit=solution.limit.value if solution.limit else None,
+        stages=stages,
+        warnings=list(dataset.warnings),
+    )
+    if not solution.status.has_solution or solution.values is None:
+        summary = Summary(status=solution.status.value, message=solution.message, **base)
+        return Plan(summary, None, dataset.name)
+
+    values = clean(lp, solution.values)
+    tables = model.tables(values)
+    terms = model.objective_terms(values, cost)
+    objective = float(sum(terms[t] for t in _MAIN_TERMS))
+    fill, on_time = rates(tables["service"])
+    summary = Summary(
+        status=solution.status.value,
+        objective=objective,
+        bound=solution.bound,
+        gap=solution.gap,
+        objective_terms=terms,
+        fill_rate=fill,
+        on_time_rate=on_time,
+        message=solution.message,
+        **base,
+    )
+    result = Plan(summary, tables, dataset.name)
+    if verify:
+        from optimizer.verify import verify_plan
+
+        violations = verify_plan(dataset, result)
+        if violations:
+            raise VerificationError(violations)
+    return result
+
+
+_MAIN_TERMS = (
+    "shortage",
+    "lateness",
+    "holding",
+    "safety_stock",
+    "material_holding",
+    "production",
+    "stability",
+)
+
+
+def _options(
+    settings: Settings, deadline: float, log: Callable[[str], None] | None
+) -> SolveOptions:
+    return SolveOptions(
+        time_limit=max(deadline - time.perf_counter(), 0.01),
+        mip_gap=settings.solve.mip_gap,
+        threads=settings.solve.threads,
+        log=log,
+    )
+
+
+def _solve_lexicographic(
+    model: AllocationModel,
+    backend: Any,
+    settings: Settings,
+    deadline: float,
+    log: Callable[[str], None] | None,
+) -> tuple[Solution, np.ndarray, list[dict[str, Any]]]:
+    """MODEL.md's lexicographic mode: one solve per tier, then the full objective.
+
+    Each stage minimises ``U_k`` (tier ``k``'s shortage at ``c_short`` plus its
+    lateness) under ``U_j <= U_j* (1 + tolerance) + 1e-6 max(1, U_j*)`` for every
+    earlier tier ``j``; the last stage minimises the full objective with
+    ``pi(e) = c_short`` under all the limits. A stage that finds no plan ends the
+    sequence with the last plan found (still feasible for the model).
+    """
+    tol = settings.priority.tolerance
+    lp: LinearModel = model.lp
+    stages: list[dict[str, Any]] = []
+    best: Solution | None = None
+    worst = SolveStatus.OPTIMAL
+    tiers = model.tiers()
+    for k in [*tiers, None]:
+        cost = model.final_objective() if k is None else model.tier_cost(k)
+        stage_lp = LinearModel(**{**lp.__dict__, "cost": cost})
+        if k is None:
+            stage_lp.offset = lp.offset
+        else:
+            stage_lp.offset = 0.0
+        sol = backend.solve(stage_lp, _options(settings, deadline, log))
+        name = "final" if k is None else f"tier {k}"
+        stages.append(
+            {
+                "stage": name,
+                "status": sol.status.value,
+                "objective": sol.objective,
+                "bound": sol.bound,
+                "seconds": sol.seconds,
+            }
+        )
+        if _STATUS_RANK[sol.status] > _STATUS_RANK[worst]:
+            worst = sol.status
+        if not sol.status.has_solution or sol.values is None:
+            logger.warning("lexicographic stage %s ended %s", name, sol.status.value)
+            break
+        best = sol
+        if k is not None:
+            cols, vals = model.tier_row(k)
+            u_star = float(vals @ sol.values[cols])
+            limit = u_star * (1 + tol) + 1e-6 * max(1.0, abs(u_star))
+            index = pd.DataFrame({"tier": [k]})
+            lp = lp.with_rows(
+                [cols], [vals], np.array([-np.inf]), np.array([limit]), f"tier_limit_{k}", index
+            )
+            model.lp = lp
+    final_cost = model.final_objective()
+    if best is None or best.values is None:
+        return Solution(worst), final_cost, stages
+    status = worst if worst.has_solution else SolveStatus.FEASIBLE
+    if stages[-1]["stage"] != "final" or not stages[-1]["status"] in ("optimal", "feasible"):
+        best = Solution(
+            status,
+            best.limit,
+            best.values,
+            float("nan"),
+            float("nan"),
+            float("inf"),
+            best.seconds,
+            message="a lexicographic stage found no plan",
+        )
+    else:
+        best = Solution(
+            status, best.limit, best.values, best.objective, best.bound, best.gap, best.seconds
+        )
+    return best, final_cost, stages
+
+
+def clean(lp: LinearModel, values: np.ndarray) -> np.ndarray:
+    """Solver values within bounds, integers rounded, noise below 1e-9 set to zero."""
+    v = np.clip(values, lp.lower, lp.upper)
+    v = np.where(lp.integer, np.round(v), v)
+    v[np.abs(v) < 1e-9] = 0.0
+    return v
+
+
+def rates(service: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    """Fill rate and on-time rate, overall and per tier (tiers without demand left out)."""
+    q = service["quantity"].to_numpy(dtype=np.float64)
+    shipped = service["on_time"].to_numpy(dtype=np.float64) + service["late"].to_numpy(
+        dtype=np.float64
+    )
+    on_time = service["on_time"].to_numpy(dtype=np.float64)
+    fill: dict[str, float] = {}
+    ontime: dict[str, float] = {}
+    total = q.sum()
+    if total > 0:
+        fill["overall"] = float(shipped.sum() / total)
+        ontime["overall"] = float(on_time.sum() / total)
+    tiers = service["priority"].to_numpy()
+    for k in sorted(set(tiers.tolist())):
+        m = tiers == k
+        d = q[m].sum()
+        if d > 0:
+            fill[str(k)] = float(shipped[m].sum() / d)
+            ontime[str(k)] = float(on_time[m].sum() / d)
+    return fill, ontime
