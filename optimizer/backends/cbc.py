@@ -23,6 +23,25 @@ from optimizer.backends.mps import to_mps
 from optimizer.exceptions import BackendUnavailable
 
 
+def cbc_path() -> str:
+    """The CBC binary PuLP ships (or the one ``pulp[cbc]`` installs for PuLP >= 4)."""
+    try:
+        from pulp.apis import coin_api
+    except ImportError as exc:
+        raise BackendUnavailable("the cbc backend needs PuLP: pip install pulp") from exc
+    candidates = [getattr(coin_api, "pulp_cbc_path", None)]
+    try:
+        candidates.append(coin_api.COIN_CMD().path)
+    except Exception:  # noqa: BLE001 - COIN_CMD may find no binary at all
+        pass
+    for path in candidates:
+        if path and Path(path).is_file():
+            return str(path)
+    raise BackendUnavailable(
+        "the cbc backend needs the CBC binary of PuLP: pip install 'pulp[cbc]'"
+    )
+
+
 class CbcBackend:
     """CBC (branch and cut, Clp for LPs); no duals are read back."""
 
@@ -30,16 +49,7 @@ class CbcBackend:
     capabilities = Capabilities(integers=True, duals=False, time_limit=True, warm_start=False)
 
     def __init__(self) -> None:
-        try:
-            import pulp
-        except ImportError as exc:
-            raise BackendUnavailable("the cbc backend needs PuLP: pip install pulp") from exc
-        path = pulp.PULP_CBC_CMD().path
-        if not path or not Path(path).exists():
-            raise BackendUnavailable(
-                "the cbc backend needs the CBC binary that ships with PuLP; reinstall pulp"
-            )
-        self._path = path
+        self._path = cbc_path()
 
     def solve(self, model: LinearModel, options: SolveOptions) -> Solution:
         with tempfile.TemporaryDirectory(prefix="soe-cbc-") as tmp:

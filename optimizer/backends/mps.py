@@ -38,7 +38,7 @@ def to_mps(model: LinearModel) -> str:
     pos = 0
     for c in range(n):
         if integer[c] != in_int:
-            out.append(" M MARKER INTORG" if integer[c] else " M MARKER INTEND")
+            out.append(" MARKER 'MARKER' 'INTORG'" if integer[c] else " MARKER 'MARKER' 'INTEND'")
             in_int = bool(integer[c])
         line = cost_line.get(c)
         if line is not None:
@@ -50,7 +50,7 @@ def to_mps(model: LinearModel) -> str:
         elif line is None:
             out.append(f" C{c} OBJ 0")  # declare columns that appear nowhere
     if in_int:
-        out.append(" M MARKER INTEND")
+        out.append(" MARKER 'MARKER' 'INTEND'")
     out.append("RHS")
     rhs = np.where(kinds == "L", up, lo)
     nz = np.flatnonzero(rhs)
