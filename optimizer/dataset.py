@@ -14,6 +14,7 @@ has hundreds of thousands of rows; their schema is declared once in
 from __future__ import annotations
 
 import csv
+import re
 import datetime as dt
 import io
 import logging
@@ -313,9 +314,9 @@ def _read_toml(file: Path, problems: list[Problem]) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         problems.append(Problem(file.name, None, None, "not UTF-8 text"))
     except tomllib.TOMLDecodeError as exc:
-        problems.append(
-            Problem(file.name, getattr(exc, "lineno", None), None, f"not valid TOML: {exc}")
-        )
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        problems.append(Problem(file.name, line, None, f"not valid TOML: {exc}"))
     return None
 
 
@@ -602,7 +603,9 @@ def _unknown(
     bad = ~pd.Series(values).isin(known).to_numpy() & (values != "")
     if not allow_blank:
         bad |= False
-    check.rows(raw, bad, column, lambda i: f"unknown {what} '{values[i]}'")
+    name, _, hint = what.partition(" (")
+    suffix = f" ({hint}" if hint else ""
+    check.rows(raw, bad, column, lambda i: f"unknown {name} '{values[i]}'{suffix}")
     return bad
 
 

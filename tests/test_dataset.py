@@ -1,0 +1,479 @@
+"""Loading and validating datasets: every broken input names its file, row and column."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer import Dataset, DatasetError, DatasetWarning, Settings, load_dataset
+from tests.conftest import BASE, DATA, write_tables
+
+# (case id, tables replaced in BASE (None removes a file), expected (file, row, column, words))
+BROKEN: list[tuple[str, dict[str, str | None], tuple[str, int | None, str | None, str]]] = [
+    ("missing required file", {"lines": None}, ("lines.csv", None, None, "missing")),
+    (
+        "missing required column",
+        {"products": "product,priority\nA,1\nB,2"},
+        ("products.csv", 1, "shortage_cost", "required column"),
+    ),
+    ("empty required table", {"lines": "line,hours"}, ("lines.csv", None, None, "no rows")),
+    ("empty file", {"routings": ""}, ("routings.csv", None, None, "empty")),
+    (
+        "text where a number belongs",
+        {"forecast": "product,period,quantity\nA,W1,60\nA,W2,lots"},
+        ("forecast.csv", 3, "quantity", "'lots' is not a number"),
+    ),
+    (
+        "negative quantity",
+        {"forecast": "product,period,quantity\nA,W1,-60"},
+        ("forecast.csv", 2, "quantity", "negative"),
+    ),
+    (
+        "negative cost",
+        {"products": "product,shortage_cost,holding_cost\nA,5,1\nB,5,-0.5"},
+        ("products.csv", 3, "holding_cost", "negative"),
+    ),
+    (
+        "rate not positive",
+        {"routings": "product,line,rate\nA,L1,10\nB,L1,0"},
+        ("routings.csv", 3, "rate", "greater than 0"),
+    ),
+    (
+        "not a finite number",
+        {"lines": "line,hours\nL1,inf"},
+        ("lines.csv", 2, "hours", "finite"),
+    ),
+    ("NaN", {"lines": "line,hours\nL1,NaN"}, ("lines.csv", 2, "hours", "not a number")),
+    (
+        "too large",
+        {"forecast": "product,period,quantity\nA,W1,1e15"},
+        ("forecast.csv", 2, "quantity", "too large"),
+    ),
+    (
+        "duplicate product id",
+        {"products": "product,shortage_cost\nA,5\nB,5\nA,6"},
+        ("products.csv", 4, "product", "duplicate product 'A' (first on row 2)"),
+    ),
+    (
+        "duplicate routing",
+        {"routings": "product,line,rate\nA,L1,10\nB,L1,10\nA,L1,12"},
+        ("routings.csv", 4, "product + line", "duplicate"),
+    ),
+    (
+        "routing names an unknown line",
+        {"routings": "product,line,rate\nA,L1,10\nB,L9,10"},
+        ("routings.csv", 3, "line", "unknown line 'L9'"),
+    ),
+    (
+        "routing names an unknown product",
+        {"routings": "product,line,rate\nA,L1,10\nZ,L1,10"},
+        ("routings.csv", 3, "product", "unknown product 'Z'"),
+    ),
+    (
+        "bom names an unknown material",
+        {"materials": "material\nCAP", "bom": "product,material,quantity_per_unit\nA,CAP,1\nA,BOTTLE,1"},
+        ("bom.csv", 3, "material", "unknown material 'BOTTLE'"),
+    ),
+    (
+        "bom quantity not positive",
+        {"materials": "material\nCAP", "bom": "product,material,quantity_per_unit\nA,CAP,0"},
+        ("bom.csv", 2, "quantity_per_unit", "greater than 0"),
+    ),
+    (
+        "receipt names an unknown material",
+        {"materials": "material\nCAP", "receipts": "material,period,quantity\nCUP,W1,5"},
+        ("receipts.csv", 2, "material", "unknown material 'CUP'"),
+    ),
+    (
+        "receipt with a bad period",
+        {"materials": "material\nCAP", "receipts": "material,period,quantity\nCAP,week 1,5"},
+        ("receipts.csv", 2, "period", "neither a period id nor an ISO date"),
+    ),
+    (
+        "forecast names an unknown product",
+        {"forecast": "product,period,quantity\nA,W1,60\nQ,W1,5"},
+        ("forecast.csv", 3, "product", "unknown product 'Q'"),
+    ),
+    (
+        "order names an unknown customer",
+        {
+            "customers": "customer,priority\nRETAIL,1",
+            "orders": "order,customer,product,period,quantity\nO1,RETAIL,A,W1,5\nO2,SHOP,A,W1,5",
+        },
+        ("orders.csv", 3, "customer", "unknown customer 'SHOP'"),
+    ),
+    (
+        "order names an unknown product",
+        {"orders": "order,customer,product,period,quantity\nO1,,X,W1,5"},
+        ("orders.csv", 2, "product", "unknown product 'X'"),
+    ),
+    (
+        "order id reserved for forecast entries",
+        {"orders": "order,customer,product,period,quantity\nforecast:A:W1,,A,W1,5"},
+        ("orders.csv", 2, "order", "forecast:"),
+    ),
+    (
+        "duplicate order id",
+        {"orders": "order,customer,product,period,quantity\nO1,,A,W1,5\nO1,,B,W1,5"},
+        ("orders.csv", 3, "order", "duplicate order 'O1'"),
+    ),
+    (
+        "calendar names an unknown period",
+        {"line_calendar": "line,period,hours\nL1,W7,0"},
+        ("line_calendar.csv", 2, "period", "unknown period 'W7'"),
+    ),
+    (
+        "calendar names an unknown line",
+        {"line_calendar": "line,period,hours\nL2,W1,0"},
+        ("line_calendar.csv", 2, "line", "unknown line 'L2'"),
+    ),
+    (
+        "periods not increasing",
+        {"periods": "period,start\nW1,2026-11-30\nW2,2026-11-23"},
+        ("periods.csv", 3, "start", "strictly increasing"),
+    ),
+    (
+        "periods not contiguous",
+        {"periods": "period,start,end\nW1,2026-11-30,2026-12-06\nW2,2026-12-07,"},
+        ("periods.csv", 2, "end", "contiguous"),
+    ),
+    (
+        "bad start date",
+        {"periods": "period,start\nW1,30/11/2026\nW2,2026-12-07"},
+        ("periods.csv", 2, "start", "not an ISO date"),
+    ),
+    (
+        "priority not a whole number",
+        {"products": "product,priority,shortage_cost\nA,1,5\nB,1.5,5"},
+        ("products.csv", 3, "priority", "priority"),
+    ),
+    (
+        "priority zero",
+        {"customers": "customer,priority\nRETAIL,0"},
+        ("customers.csv", 2, "priority", "priority"),
+    ),
+    (
+        "initial inventory above the cap",
+        {"products": "product,shortage_cost,initial_inventory,max_inventory\nA,5,10,5\nB,5,,"},
+        ("products.csv", 2, "initial_inventory", "max_inventory"),
+    ),
+    (
+        "duplicated header",
+        {"lines": "line,hours,hours\nL1,10,10"},
+        ("lines.csv", 1, "hours", "twice"),
+    ),
+    (
+        "too many values in a row",
+        {"lines": "line,hours\nL1,10,5"},
+        ("lines.csv", 2, None, "3 values but the header has 2 columns"),
+    ),
+    (
+        "unknown settings key",
+        {"settings": "[solve]\ntime_limit_s = 10\nspeed = 'fast'"},
+        ("settings.toml", 3, "solve.speed", "unknown settings key"),
+    ),
+    (
+        "bad settings value",
+        {"settings": "[solve]\nsolver = 'gurobi'"},
+        ("settings.toml", 2, "solve.solver", "gurobi"),
+    ),
+    (
+        "negative lateness",
+        {"settings": "[demand]\nmax_lateness = -1"},
+        ("settings.toml", 2, "demand.max_lateness", "greater than or equal to 0"),
+    ),
+    (
+        "unknown section",
+        {"settings": "[speed]\nfast = true"},
+        ("settings.toml", 1, "speed", "unknown settings key"),
+    ),
+    (
+        "settings not TOML",
+        {"settings": "[solve\nsolver = 'highs'"},
+        ("settings.toml", 1, None, "not valid TOML"),
+    ),
+    (
+        "frozen fence without a previous plan",
+        {"settings": "[stability]\nfrozen_periods = 1"},
+        ("settings.toml", None, "stability", "previous_plan.csv"),
+    ),
+    (
+        "no demand at all",
+        {"forecast": "product,period,quantity"},
+        ("forecast.csv / orders.csv", None, None, "no demand"),
+    ),
+    (
+        "signal with no entry",
+        {"settings": "[demand]\nsignal = 'orders'"},
+        ("settings.toml", None, "demand.signal", "yields no demand entry"),
+    ),
+]
+
+
+def _broken_folder(tmp_path: Path, changes: dict[str, str | None]) -> Path:
+    tables = {k: v for k, v in {**BASE, **changes}.items() if v is not None}
+    folder = write_tables(tmp_path / "ds", {k: v for k, v in tables.items() if v != ""})
+    for name, text in changes.items():
+        if text == "":
+            (folder / f"{name}.csv").write_text("")
+    return folder
+
+
+@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+def test_broken_dataset_is_located(
+    tmp_path: Path, changes: dict[str, str | None], expected: tuple[str, int | None, str | None, str]
+) -> None:
+    folder = _broken_folder(tmp_path, changes)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    file, row, column, words = expected
+    matches = [
+        p
+        for p in info.value.problems
+        if p.file == file and p.row == row and p.column == column and words in p.message
+    ]
+    assert matches, f"expected {expected}, got:\n{info.value}"
+    assert words in str(info.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    folder = _broken_folder(
+        tmp_path,
+        {
+            "lines": "line,hours\nL1,ten",
+            "forecast": "product,period,quantity\nA,W1,-1\nZ,W2,5",
+            "settings": "[solve]\nsolver = 'x'",
+        },
+    )
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    located = {(p.file, p.row, p.column) for p in info.value.problems}
+    assert {
+        ("lines.csv", 2, "hours"),
+        ("forecast.csv", 2, "quantity"),
+        ("forecast.csv", 3, "product"),
+        ("settings.toml", 2, "solve.solver"),
+    } <= located
+    assert str(info.value).startswith("4 problems in the dataset:")
+
+
+def test_many_bad_rows_are_capped_and_counted(tmp_path: Path) -> None:
+    rows = "\n".join(f"A,W1,x{i}" for i in range(25))
+    folder = _broken_folder(tmp_path, {"forecast": "product,period,quantity\n" + rows})
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    assert len(info.value.problems) == 11
+    assert "15 more rows with the same problem" in str(info.value)
+
+
+def test_latin1_file_is_located(tmp_path: Path) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "products.csv").write_bytes(b"product,shortage_cost\nA,5\nB\xe9,5\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    (p,) = info.value.problems
+    assert (p.file, p.row) == ("products.csv", 3)
+    assert "UTF-8" in p.message
+
+
+def test_utf8_bom_and_spaces_and_case_are_accepted(tmp_path: Path) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "lines.csv").write_bytes("\ufeffLine , Hours\n L1 , 10 \n\n".encode())
+    ds = load_dataset(folder)
+    assert ds.lines["line"].tolist() == ["L1"]
+    assert ds.lines["hours"].tolist() == [10.0]
+
+
+def test_ids_stay_strings(make: Callable[..., Dataset]) -> None:
+    ds = make(
+        products="product,priority,shortage_cost\n007,1,5\n7,2,5",
+        routings="product,line,rate\n007,L1,10\n7,L1,10",
+        forecast="product,period,quantity\n007,W1,60",
+    )
+    assert ds.products["product"].tolist() == ["007", "7"]
+    assert ds.routings["product"].tolist() == ["007", "7"]
+
+
+def test_defaults_applied(make: Callable[..., Dataset]) -> None:
+    ds = make()
+    p = ds.products.iloc[0]
+    assert p["family"] == ""
+    assert p["initial_inventory"] == 0
+    assert p["safety_stock"] == 0
+    assert p["holding_cost"] == 0
+    assert p["lateness_cost"] == 0
+    assert np.isnan(p["max_inventory"])
+    r = ds.routings.iloc[0]
+    assert (r["setup_hours"], r["setup_cost"], r["run_cost"], r["min_lot"]) == (0, 0, 0, 0)
+    line = ds.lines.iloc[0]
+    assert (line["plant"], line["overtime_hours"], line["overtime_cost"]) == ("", 0, 0)
+    assert ds.settings == Settings()
+    s = ds.settings
+    assert (s.solve.solver, s.solve.time_limit_s, s.solve.mip_gap, s.solve.threads) == (
+        "highs", 60, 0.005, 0)
+    assert (s.demand.signal, s.demand.max_lateness) == ("max", 0)
+    assert (s.priority.mode, s.priority.tier_weight_base, s.priority.tolerance) == (
+        "weighted", 10, 0)
+    assert (s.stability.frozen_periods, s.stability.frozen_shortfall_cost,
+            s.stability.change_cost) == (0, 0, 0)
+    # the last period's end is its start plus the previous period's length
+    assert ds.periods["end"].iloc[-1] == pd.Timestamp("2026-12-14")
+
+
+def test_single_period_is_seven_days(make: Callable[..., Dataset]) -> None:
+    ds = make(periods="period,start\nW1,2026-11-30", forecast="product,period,quantity\nA,W1,5")
+    assert ds.periods["end"].iloc[0] == pd.Timestamp("2026-12-07")
+
+
+def test_calendar_overrides_and_blank_overtime(make: Callable[..., Dataset]) -> None:
+    ds = make(
+        lines="line,hours,overtime_hours\nL1,10,4",
+        line_calendar="line,period,hours,overtime_hours\nL1,W2,0,",
+    )
+    cal = ds.line_calendar.iloc[0]
+    assert cal["hours"] == 0
+    assert np.isnan(cal["overtime_hours"])  # blank: the line's
+
+
+def test_warnings(tmp_path: Path) -> None:
+    folder = _broken_folder(
+        tmp_path,
+        {
+            "products": "product,priority,shortage_cost\nA,1,5\nB,2,5\nC,1,5",
+            "forecast": "product,period,quantity\nA,W1,60\nC,W1,5\nA,W9,5",
+            "orders": "order,customer,product,period,quantity\nO1,,A,2027-03-01,5",
+        },
+    )
+    (folder / "notes.txt").write_text("hello")
+    with pytest.warns(DatasetWarning):
+        ds = load_dataset(folder)
+    text = "\n".join(ds.warnings)
+    assert "product 'C' has demand but no routing" in text
+    assert "orders.csv, row 2: order dated 2027-03-01 is after the last period" in text
+    assert "notes.txt: unknown file" in text
+    assert "forecast.csv, row 4: period 'W9' is not in periods.csv" in text
+    assert ds.orders.empty
+
+
+def test_receipts_and_orders_resolved_to_periods(make: Callable[..., Dataset]) -> None:
+    ds = make(
+        materials="material\nCAP",
+        receipts="material,period,quantity,po\nCAP,2026-11-01,5,PO-0\nCAP,2026-12-09,7,PO-1\n"
+        "CAP,W2,1,PO-2\nCAP,2026-12-14,9,PO-3",
+        orders="order,customer,product,period,quantity\nO1,,A,2026-11-20,5\nO2,,B,2026-12-13,5",
+    )
+    assert ds.receipts["period"].tolist() == ["W1", "W2", "W2"]  # PO-3 after the horizon
+    assert ds.receipts["po"].tolist() == ["PO-0", "PO-1", "PO-2"]
+    assert ds.orders["period"].tolist() == ["W1", "W2"]
+    assert ds.orders["past_due"].tolist() == [True, False]
+
+
+def test_duplicates_summed_where_the_spec_says(make: Callable[..., Dataset]) -> None:
+    from optimizer.demand import entries
+
+    ds = make(forecast="product,period,quantity\nA,W1,30\nA,W1,30\nB,W2,1")
+    e = entries(ds).set_index("entry")
+    assert e.loc["forecast:A:W1", "quantity"] == 60
+
+
+def test_xlsx_and_csv_load_to_equal_datasets(tmp_path: Path, make: Callable[..., Dataset]) -> None:
+    ds = make(
+        materials="material,initial_inventory\nCAP,5",
+        bom="product,material,quantity_per_unit\nA,CAP,1",
+        receipts="material,period,quantity,po\nCAP,W2,7,PO-1",
+        customers="customer,priority\n0042,1",
+        orders="order,customer,product,period,quantity\nO1,0042,A,2026-12-01,5",
+        settings="[solve]\ntime_limit_s = 12\n[demand]\nmax_lateness = 1",
+    )
+    book = tmp_path / "ds.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for table in ("periods", "products", "lines", "routings", "forecast", "materials", "bom",
+                      "receipts", "customers", "orders"):
+            frame = getattr(ds, table).drop(columns=["past_due"], errors="ignore")
+            if table == "periods":
+                frame = frame.drop(columns=["end"])
+            if table == "customers":
+                frame = frame.astype({"customer": str})
+            frame.to_excel(writer, sheet_name=table, index=False)
+        pd.DataFrame(
+            {"key": ["solve.time_limit_s", "demand.max_lateness"], "value": [12, 1]}
+        ).to_excel(writer, sheet_name="settings", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_book = load_dataset(book)
+    for table in ("periods", "products", "lines", "routings", "forecast", "materials", "bom",
+                  "receipts", "customers", "orders"):
+        pd.testing.assert_frame_equal(
+            getattr(from_book, table), getattr(ds, table), check_dtype=False, obj=table
+        )
+    assert from_book.settings == ds.settings
+
+
+def test_xlsx_missing_sheet_is_located(tmp_path: Path) -> None:
+    book = tmp_path / "plan.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"period": ["W1"], "start": ["2026-11-30"]}).to_excel(
+            writer, sheet_name="periods", index=False
+        )
+        pd.DataFrame({"product": ["A"], "shortage_cost": ["x"]}).to_excel(
+            writer, sheet_name="products", index=False
+        )
+    with pytest.raises(DatasetError) as info:
+        load_dataset(book)
+    problems = {(p.file, p.row, p.column) for p in info.value.problems}
+    assert ("plan.xlsx, sheet lines", None, None) in problems
+    assert ("plan.xlsx, sheet products", 2, "shortage_cost") in problems
+
+
+def test_from_frames_validates_and_locates() -> None:
+    frames = {
+        "periods": pd.DataFrame({"period": ["W1", "W2"], "start": pd.to_datetime(["2026-11-30", "2026-12-07"])}),
+        "products": pd.DataFrame({"product": ["A"], "shortage_cost": [5.0]}),
+        "lines": pd.DataFrame({"line": ["L1"], "hours": [10]}),
+        "routings": pd.DataFrame({"product": ["A"], "line": ["L1"], "rate": [10.0]}),
+        "forecast": pd.DataFrame({"product": ["A", "A"], "period": ["W1", "W2"], "quantity": [5, -1]}),
+    }
+    with pytest.raises(DatasetError) as info:
+        Dataset.from_frames(frames)
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.column) == ("forecast (frame)", 3, "quantity")
+    frames["forecast"].loc[1, "quantity"] = 1
+    ds = Dataset.from_frames(frames, settings={"solve": {"time_limit_s": 5}})
+    assert ds.settings.solve.time_limit_s == 5
+    assert ds.periods["end"].iloc[-1] == pd.Timestamp("2026-12-14")
+
+
+def test_replace_makes_a_validated_copy(make: Callable[..., Dataset]) -> None:
+    ds = make()
+    bigger = ds.replace(lines=pd.DataFrame({"line": ["L1"], "hours": [20.0]}))
+    assert bigger.lines["hours"].iloc[0] == 20
+    assert ds.lines["hours"].iloc[0] == 10
+    assert bigger.products is not None
+    with pytest.raises(DatasetError):
+        ds.replace(lines=pd.DataFrame({"line": ["L1"], "hours": [-1.0]}))
+
+
+def test_dataset_is_frozen_and_picklable(make: Callable[..., Dataset]) -> None:
+    import pickle
+
+    ds = make()
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error
+        ds.name = "other"  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(ds))
+    pd.testing.assert_frame_equal(again.products, ds.products)
+
+
+@pytest.mark.parametrize("name", ["bodywash", "tiny"])
+def test_shipped_datasets_are_valid(name: str) -> None:
+    folder = DATA / name
+    if not folder.exists():
+        pytest.skip(f"data/{name} is not in this checkout")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load_dataset(folder)
+    assert len(ds.products) > 0
