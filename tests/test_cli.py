@@ -1,0 +1,107 @@
+"""The command line: exit codes, messages without tracebacks, atomic output folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from optimizer.cli import main
+from tests.conftest import BASE, write_tables
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    return write_tables(tmp_path / "ds", BASE)
+
+
+def test_validate_ok(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(dataset)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out
+    assert "tier 1: 2 entries, 120 units" in out
+    assert "240 units of demand need 24.00 line hours" in out
+
+
+def test_validate_errors_exit_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_tables(tmp_path / "bad", {**BASE, "lines": "line,hours\nL1,ten\nL1,5"})
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "lines.csv, row 2, column hours: 'ten' is not a number" in err
+    assert "lines.csv, row 3, column line: duplicate line 'L1'" in err
+    assert "Traceback" not in err
+
+
+def test_validate_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_plan_writes_the_folder(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plan"
+    assert main(["plan", str(dataset), "--out", str(out), "--no-report"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"production.csv", "inventory.csv", "service.csv", "shipments.csv", "lines.csv",
+            "materials.csv", "summary.json"} <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    # B (tier 2) is short 20 a week: 40 x 5 x 10^0 = 200
+    assert summary["objective"] == pytest.approx(200)
+    assert summary["fill_rate"]["1"] == 1.0
+    text = capsys.readouterr().out
+    assert "status     optimal" in text
+    assert "short in the first two periods" in text
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".plan")]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "key", "expected"),
+    [("--solver", "cbc", "solver", "cbc"), ("--mode", "lexicographic", "mode", "lexicographic")],
+)
+def test_plan_options_override_settings(
+    dataset: Path, tmp_path: Path, option: str, value: str, key: str, expected: str
+) -> None:
+    out = tmp_path / "plan"
+    assert main(["plan", str(dataset), "--out", str(out), "--no-report", option, value]) == 0
+    assert json.loads((out / "summary.json").read_text())[key] == expected
+
+
+def test_invalid_input_writes_nothing_and_keeps_old_plan(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "plan"
+    assert main(["plan", str(dataset), "--out", str(out), "--no-report"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (dataset / "routings.csv").write_text("product,line,rate\nA,L1,-1\n")
+    assert main(["plan", str(dataset), "--out", str(out), "--no-report"]) == 2
+    assert "routings.csv, row 2, column rate" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_failed_report_leaves_no_half_plan(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import optimizer.reports
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(optimizer.reports, "write_reports", broken)
+    out = tmp_path / "plan"
+    assert main(["plan", str(dataset), "--out", str(out)]) == 1
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [dataset]
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan"]) == 2
+    assert main(["plan", "x", "--out", "y", "--solver", "gurobi"]) == 2
+
+
+def test_unknown_solver_in_settings(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (dataset / "settings.toml").write_text("[solve]\nsolver = 'gurobi'\n")
+    assert main(["plan", str(dataset), "--out", str(tmp_path / "p")]) == 2
+    assert "settings.toml, row 2, column solve.solver" in capsys.readouterr().err
