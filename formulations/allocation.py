@@ -446,7 +446,7 @@ class AllocationModel:
         }
 
 
-def build(dataset: Dataset, *, window: int = 3) -> AllocationModel:
+def build(dataset: Dataset, *, window: int = 0) -> AllocationModel:
     """Build the allocation model of a validated dataset.
 
     Parameters
@@ -455,13 +455,13 @@ def build(dataset: Dataset, *, window: int = 3) -> AllocationModel:
         A validated :class:`~optimizer.dataset.Dataset`.
     window
         Periods after ``t`` for which the (l,S) inequalities (9) are added, besides
-        the horizon's end; 0 adds only the end-of-horizon one. MILP only.
+        the horizon's end; 0 adds only the end-of-horizon one, -1 none. MILP only.
     """
     d = prepare(dataset)
     return build_from_data(d, window=window)
 
 
-def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
+def build_from_data(d: AllocationData, *, window: int = 0) -> AllocationModel:
     """:func:`build` from :class:`AllocationData` (for callers that changed the arrays)."""
     b = ModelBuilder()
     T = d.T
@@ -478,6 +478,7 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     cap_units = d.rate[:, None] * np.maximum(
         0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
     )  # (R, T): most a line can make of a routing in a period
+    cap_units = np.minimum(cap_units, _useful_units(d))
     x_ub = cap_units.copy()
     x_cost = np.repeat(d.run_cost[:, None], T, axis=1)
     stab_cost = np.zeros((R, T))
@@ -582,7 +583,8 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
             rows = b.add_rows("min_lot", routing_index.iloc[rs[lr] * T + lt], 0.0, INF)
             b.add_coefs(rows, x[rs[lr], lt], 1.0)
             b.add_coefs(rows, y[lr, lt], -d.min_lot[rs[lr]])
-        _add_lot_windows(b, d, x, y, rs, yr, yt, cap_units, inv, routing_index, window)
+        if window >= 0:
+            _add_lot_windows(b, d, x, y, rs, yr, yt, cap_units, inv, routing_index, window)
 
     # (3) material balance
     if K:
@@ -664,6 +666,40 @@ def build_from_data(d: AllocationData, *, window: int = 3) -> AllocationModel:
     )
 
 
+def _demand_cumsum(d: AllocationData) -> np.ndarray:
+    """``cum[p, j]``: demand of product ``p`` due before period ``j`` (``j = 0..T``)."""
+    P = len(d.product_ids)
+    dem = np.zeros((P, d.T))
+    np.add.at(dem, (d.ep, d.et), d.ed)
+    cum = np.zeros((P, d.T + 1))
+    cum[:, 1:] = np.cumsum(dem, axis=1)
+    return cum
+
+
+def _useful_units(d: AllocationData) -> np.ndarray:
+    """(R, T): most of a routing's output in a period that some optimal plan uses.
+
+    Making more than ``max(m, D(p, t..T) + ss)`` (``D``: demand that can still ship
+    from ``t``, entries due from ``t - L`` on) only adds stock that never ships and
+    costs run and holding. So some optimal plan stays below it, as long as making less
+    cannot raise another cost: not where the product's materials have a holding cost
+    (consuming them saves it), and not below the previous plan where the frozen
+    fence or change cost rewards following it. There the line's capacity is the bound.
+    """
+    T = d.T
+    R = len(d.rp)
+    cum = _demand_cumsum(d)
+    start = np.maximum(0, np.arange(T) - d.max_lateness)
+    remaining = cum[:, T][:, None] - cum[:, start]  # (P, T)
+    useful = np.maximum(d.min_lot[:, None], remaining[d.rp] + d.ss[d.rp][:, None])
+    if d.frozen_cost > 0 or d.change_cost > 0:
+        useful = np.maximum(useful, d.prev)
+    costly = np.zeros(R, dtype=bool)
+    if len(d.bom_k):
+        costly[d.bom_r[d.h_mat[d.bom_k] > 0]] = True
+    return np.where(costly[:, None], np.inf, useful)
+
+
 def _add_lot_windows(
     b: ModelBuilder,
     d: AllocationData,
@@ -679,11 +715,7 @@ def _add_lot_windows(
 ) -> None:
     """(9): ``x[r,t] <= D(p, t..u) y[r,t] + I[p,u]`` where tighter than the big-M link."""
     T = d.T
-    P = len(d.product_ids)
-    dem = np.zeros((P, T))
-    np.add.at(dem, (d.ep, d.et), d.ed)
-    cum = np.zeros((P, T + 1))
-    cum[:, 1:] = np.cumsum(dem, axis=1)
+    cum = _demand_cumsum(d)
     L = d.max_lateness
     rows_r, rows_t, rows_u = [], [], []
     for k in range(window + 1):

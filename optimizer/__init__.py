@@ -11,7 +11,9 @@ from optimizer.exceptions import (
     SolverError,
     VerificationError,
 )
+from optimizer.results import Plan, Summary
 from optimizer.settings import Settings
+from optimizer.solve import plan
 
 __all__ = [
     "BackendUnavailable",
@@ -19,10 +21,13 @@ __all__ = [
     "DatasetError",
     "DatasetWarning",
     "NoSolutionError",
+    "Plan",
     "Problem",
     "Settings",
     "SoeError",
     "SolverError",
+    "Summary",
     "VerificationError",
     "load_dataset",
+    "plan",
 ]
