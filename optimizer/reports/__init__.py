@@ -1,22 +1,260 @@
-"""Reports written with a plan: the S&OP trade-off summary, HTML charts, workbook."""
+"""Reports written with a plan: the S&OP trade-off summary, HTML charts, workbook.
+
+:func:`write_reports` runs the analysis (:mod:`optimizer.analysis`) and writes, into a
+plan folder beside DATASET.md's files:
+
+* ``exceptions.csv``, ``bottlenecks.csv``, ``shortage_causes.csv``: the
+  machine-readable tables;
+* ``tradeoffs.md``: the one-page S&OP summary;
+* ``report.html``: one self-contained page with charts (plotly, inlined);
+* ``plan.xlsx``: the plan tables plus the exceptions and trade-offs, formatted.
+
+:func:`report_from_folder` does the same for a plan folder written earlier
+(``soe report DATASET PLAN --out DIR``).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 if TYPE_CHECKING:
+    from optimizer.analysis import Analysis
     from optimizer.dataset import Dataset
     from optimizer.results import Plan
 
+logger = logging.getLogger(__name__)
 
-def write_reports(dataset: Dataset, plan: Plan, folder: Path) -> None:
-    """Write the reports into a plan folder (called before the folder is renamed)."""
+REPORT_FILES = (
+    "exceptions.csv",
+    "bottlenecks.csv",
+    "shortage_causes.csv",
+    "tradeoffs.md",
+    "report.html",
+    "plan.xlsx",
+)
+
+
+def write_reports(
+    dataset: Dataset,
+    plan: Plan,
+    folder: Path,
+    *,
+    what_ifs: bool = True,
+    strict: bool = False,
+) -> Analysis | None:
+    """Write the reports of a plan into ``folder`` (called before the folder is renamed).
+
+    Parameters
+    ----------
+    dataset
+        The dataset the plan was made from.
+    plan
+        A plan with tables.
+    folder
+        The plan folder (or any folder) to write into.
+    what_ifs
+        Re-solve the automatic what-ifs (:mod:`optimizer.analysis.whatif`).
+    strict
+        Raise when the analysis fails. By default a failing analysis is logged as an
+        error and only ``plan.xlsx`` (the plan tables) is written, so that a report
+        never costs the planner the plan itself.
+
+    Returns
+    -------
+    Analysis or None
+        The analysis the reports show (``None`` when it failed).
+    """
+    from optimizer.analysis import analyse
     from optimizer.reports.excel import write_workbook
 
-    write_workbook(Path(folder) / "plan.xlsx", plan.tables(), plan.summary)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        analysis = analyse(dataset, plan, what_ifs=what_ifs)
+    except Exception:
+        if strict:
+            raise
+        logger.exception("the trade-off analysis failed; only plan.xlsx is written")
+        write_workbook(folder / "plan.xlsx", plan.tables(), plan.summary)
+        return None
+    from optimizer.reports.context import build_context
+    from optimizer.reports.render import write_html, write_markdown
+
+    context = build_context(analysis)
+    analysis.write_tables(folder)
+    write_markdown(analysis, folder / "tradeoffs.md", context)
+    write_html(analysis, plan, folder / "report.html", context)
+    write_workbook(folder / "plan.xlsx", workbook_sheets(analysis, plan, context), plan.summary)
+    logger.info("reports written in %.2f s", time.perf_counter() - started)
+    return analysis
+
+
+def workbook_sheets(
+    analysis: Analysis, plan: Plan, context: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The sheets of ``plan.xlsx`` after ``summary``: trade-offs first, then the plan."""
+    from optimizer.analysis import BOTTLENECK_COLUMNS, CAUSE_COLUMNS, EXCEPTION_COLUMNS
+    from optimizer.reports.context import build_context
+
+    context = context if context is not None else build_context(analysis)
+    exc_extra = ["unmet", "late", "value", "family"]
+    cause_extra = ["product", "customer", "priority", "share"]
+    sheets = {
+        "tradeoffs": tradeoffs_frame(context),
+        "exceptions": analysis.exceptions[EXCEPTION_COLUMNS + exc_extra],
+        "shortage_causes": analysis.causes[CAUSE_COLUMNS + cause_extra],
+        "bottlenecks": analysis.bottlenecks[BOTTLENECK_COLUMNS],
+        "options": analysis.options,
+        "priority_decisions": analysis.priorities,
+        "stock_builds": analysis.builds,
+        "stock_depletions": analysis.depletions,
+        "families": analysis.families,
+    }
+    sheets.update(plan.tables())
+    return sheets
+
+
+def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
+    """The one-page summary as rows of ``section`` and ``text`` for a sheet."""
+    rows: list[tuple[str, str]] = []
+    h = context["headline"]
+    fill = ", ".join(f"{f['tier']} {f['fill']} (on time {f['on_time']})" for f in h["fill"])
+    rows.append(
+        ("plan", f"{h['dataset']}, {h['horizon']}: {h['status']}, objective {h['objective']}")
+    )
+    rows.append(("fill rate", fill))
+    e = context["exceptions"]
+    rows.append(
+        (
+            "step in now",
+            f"{e['now']} out of stock now, {e['projected']} projected; {e['escalated']} escalated",
+        )
+    )
+    for c in context["causes"]:
+        rows.append(
+            (
+                "why short",
+                f"{c['kind']} {c['resource']}: {c['units']} units short. {c['explanation']}",
+            )
+        )
+    for b in context["bottlenecks"]:
+        rows.append(
+            (
+                "bottleneck",
+                f"{b['kind']} {b['resource']} binding in {b['periods']}: up to {b['best']}"
+                f" per {b['unit']} ({b['best_period']})",
+            )
+        )
+    for p in context["priorities"]:
+        rows.append(("priority decision", p["text"]))
+    for t in context["builds"]:
+        rows.append(("stock build", t))
+    for t in context["depletions"]:
+        rows.append(("safety stock drawn", t))
+    for o in context["options"]:
+        rows.append(
+            (
+                "option",
+                f"{o['description']}: units {o['units']} ({o['per_tier']}), objective"
+                f" {o['objective']}, spend {o['spend']}",
+            )
+        )
+    for n in context["notes"]:
+        rows.append(("note", n))
+    return pd.DataFrame(rows, columns=["section", "text"])
+
+
+# ------------------------------------------------------------------ reading a plan folder
+
+_NUMERIC = {
+    "production": ("quantity", "hours"),
+    "inventory": (
+        "opening",
+        "produced",
+        "shipped",
+        "closing",
+        "safety_stock",
+        "below_safety_stock",
+    ),
+    "service": ("quantity", "on_time", "late", "unmet"),
+    "shipments": ("quantity",),
+    "lines": ("available_hours", "overtime_hours", "used_hours", "utilization"),
+    "materials": ("opening", "received", "consumed", "closing"),
+}
+
+
+def read_plan(folder: str | Path) -> Plan:
+    """Read a plan folder (DATASET.md "Output") back into a :class:`Plan`.
+
+    Ids stay strings (leading zeros kept); quantities are floats, ``setup`` a bool
+    and ``priority`` an int.
+
+    Raises
+    ------
+    SoeError
+        A table or ``summary.json`` is missing.
+    """
+    from optimizer.exceptions import SoeError
+    from optimizer.results import TABLE_NAMES, Plan, Summary
+
+    folder = Path(folder)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLE_NAMES:
+        path = folder / f"{name}.csv"
+        if not path.is_file():
+            raise SoeError(f"{folder}: no {name}.csv; is it a plan folder?")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in _NUMERIC[name]:
+            frame[col] = pd.to_numeric(frame[col].replace("", None), errors="coerce").astype(
+                "float64"
+            )
+        if name == "production":
+            frame["setup"] = frame["setup"].str.strip().str.lower().isin(["true", "1"])
+        if name == "service":
+            frame["priority"] = frame["priority"].astype("int64")
+        tables[name] = frame
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise SoeError(f"{folder}: no summary.json; is it a plan folder?")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("objective_terms", "fill_rate", "on_time_rate"):
+        data[key] = {k: v for k, v in (data.get(key) or {}).items() if v is not None}
+    summary = Summary.model_validate(data)
+    return Plan(summary, tables, folder.name)
 
 
 def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
-    """Reports for a plan folder written earlier (``soe report``)."""
-    raise NotImplementedError("soe report is not built yet")
+    """Reports for a plan folder written earlier (``soe report``).
+
+    Parameters
+    ----------
+    dataset
+        The dataset the plan was made from.
+    plan_folder
+        A folder written by ``soe plan`` (or :meth:`Plan.write`).
+    out
+        Folder to write the reports into (created; the plan folder may be given).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    plan = read_plan(plan_folder)
+    if not plan.summary.has_solution:
+        from optimizer.exceptions import NoSolutionError
+
+        raise NoSolutionError(f"{plan_folder}: the plan ended '{plan.summary.status}'")
+    out = Path(out)
+    write_reports(dataset, plan, out, strict=True)
+    return out
+
+
+__all__ = ["REPORT_FILES", "read_plan", "report_from_folder", "workbook_sheets", "write_reports"]

@@ -21,7 +21,7 @@ def write_workbook(
     The file is written beside the target and renamed into place, so a failure
     never leaves half a workbook.
     """
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
@@ -45,7 +45,16 @@ def write_workbook(
                 for i, col in enumerate(frame.columns, start=1):
                     values = frame[col]
                     width = max([len(str(col))] + [len(_shown(v)) for v in values.head(200)])
-                    ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
+                    letter = get_column_letter(i)
+                    if col in WRAPPED and width > 60:
+                        ws.column_dimensions[letter].width = 90
+                        wrap = Alignment(wrap_text=True, vertical="top")
+                        for (cell,) in ws.iter_rows(
+                            min_row=2, min_col=i, max_col=i, max_row=len(frame) + 1
+                        ):
+                            cell.alignment = wrap
+                    else:
+                        ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)
                     fmt = _format(col, values)
                     if fmt:
                         for (cell,) in ws.iter_rows(
@@ -60,6 +69,10 @@ def write_workbook(
     return path
 
 
+WRAPPED = frozenset({"explanation", "description", "text"})
+"""Columns of prose: wide and wrapped instead of cut at 60 characters."""
+
+
 def _shown(v: object) -> str:
     return f"{v:,.2f}" if isinstance(v, float) else str(v)
 
@@ -67,7 +80,7 @@ def _shown(v: object) -> str:
 def _format(column: str, values: pd.Series) -> str | None:
     if not pd.api.types.is_float_dtype(values):
         return None
-    if column in {"utilization", "fill_rate", "on_time_rate"} or column.endswith("_rate"):
+    if column in {"utilization", "share"} or column.endswith("_rate"):
         return "0.0%"
     return "#,##0.00"
 

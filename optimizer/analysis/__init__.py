@@ -1,0 +1,209 @@
+"""The S&OP trade-off analysis of a plan: who is short, why, what would fix it, what it costs.
+
+:func:`analyse` reads a dataset and its plan and computes, each in its own module:
+
+* :mod:`~optimizer.analysis.stockouts`: exceptions (out of stock now, projected out
+  of stock within the next periods), with escalation;
+* :mod:`~optimizer.analysis.duals`: marginal values (duals of the plan's LP with its
+  setups fixed);
+* :mod:`~optimizer.analysis.bottlenecks`: the binding lines, overtime and materials,
+  ranked by marginal value;
+* :mod:`~optimizer.analysis.causes`: why each short entry is short;
+* :mod:`~optimizer.analysis.priority`: lower-tier demand cut for higher tiers;
+* :mod:`~optimizer.analysis.inventory`: builds above and depletions below safety stock;
+* :mod:`~optimizer.analysis.whatif`: a few what-ifs priced by re-solving;
+* :mod:`~optimizer.analysis.rollup`: the family roll-up.
+
+Examples
+--------
+>>> from optimizer import load_dataset
+>>> from optimizer.solve import plan
+>>> dataset = load_dataset("data/tiny")  # doctest: +SKIP
+>>> result = analyse(dataset, plan(dataset))  # doctest: +SKIP
+>>> result.bottlenecks.head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.analysis import bottlenecks as _bottlenecks
+from optimizer.analysis import causes as _causes
+from optimizer.analysis import stockouts as _stockouts
+from optimizer.analysis.duals import ShadowPrices, shadow_prices
+from optimizer.analysis.inventory import stock_moves
+from optimizer.analysis.priority import priority_decisions
+from optimizer.analysis.rollup import families
+from optimizer.analysis.whatif import MAX_SECONDS, candidates, evaluate
+from optimizer.backends import BACKENDS
+from optimizer.dataset import Dataset
+from optimizer.exceptions import NoSolutionError
+from optimizer.results import Plan, Summary, write_csv
+
+logger = logging.getLogger(__name__)
+
+EXCEPTION_COLUMNS = _stockouts.COLUMNS
+BOTTLENECK_COLUMNS = _bottlenecks.COLUMNS
+CAUSE_COLUMNS = _causes.COLUMNS
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the S&OP reports show, as tables indexed by domain labels.
+
+    Attributes
+    ----------
+    dataset_name
+        Name of the planned dataset.
+    periods
+        Period ids in time order.
+    summary
+        The plan's summary.
+    shadow
+        The marginal values (:class:`~optimizer.analysis.duals.ShadowPrices`).
+    exceptions, bottlenecks, causes
+        The tables of ``exceptions.csv``, ``bottlenecks.csv`` and
+        ``shortage_causes.csv`` (with a few more columns for the reports).
+    priorities
+        Lower-tier demand cut for higher tiers, and what serving it would cost them.
+    builds, depletions
+        Stock built above, and drawn below, safety stock.
+    options
+        The what-ifs, priced by re-solving.
+    families
+        The family roll-up.
+    notes
+        What the reader must know to trust the numbers (MILP duals, time limits).
+    seconds
+        Time the analysis took.
+    """
+
+    dataset_name: str
+    periods: tuple[str, ...]
+    summary: Summary
+    shadow: ShadowPrices
+    exceptions: pd.DataFrame
+    bottlenecks: pd.DataFrame
+    causes: pd.DataFrame
+    priorities: pd.DataFrame
+    builds: pd.DataFrame
+    depletions: pd.DataFrame
+    options: pd.DataFrame
+    families: pd.DataFrame
+    notes: tuple[str, ...]
+    seconds: float
+
+    def write_tables(self, folder: str | Path) -> list[Path]:
+        """Write ``exceptions.csv``, ``bottlenecks.csv`` and ``shortage_causes.csv``."""
+        folder = Path(folder)
+        written = []
+        for name, frame, columns in (
+            ("exceptions.csv", self.exceptions, EXCEPTION_COLUMNS),
+            ("bottlenecks.csv", self.bottlenecks, BOTTLENECK_COLUMNS),
+            ("shortage_causes.csv", self.causes, CAUSE_COLUMNS),
+        ):
+            write_csv(frame[columns], folder / name)
+            written.append(folder / name)
+        return written
+
+
+def analyse(
+    dataset: Dataset,
+    plan: Plan,
+    *,
+    what_ifs: bool = True,
+    what_if_seconds: float | None = None,
+) -> Analysis:
+    """The trade-off analysis of a plan.
+
+    Parameters
+    ----------
+    dataset
+        The dataset the plan was made from.
+    plan
+        A plan with tables (:func:`optimizer.solve.plan`).
+    what_ifs
+        Re-solve the automatic what-ifs (the slow part); ``False`` leaves
+        :attr:`Analysis.options` empty.
+    what_if_seconds
+        Time limit of each what-if solve; default ``min(10, the plan's time limit)``.
+
+    Raises
+    ------
+    NoSolutionError
+        The plan has no tables.
+    """
+    if not plan.has_solution:
+        raise NoSolutionError(f"the plan ended '{plan.summary.status}': nothing to analyse")
+    started = time.perf_counter()
+    dataset = _as_planned(dataset, plan.summary)
+    limit = dataset.settings.solve.time_limit_s
+    seconds = what_if_seconds if what_if_seconds is not None else min(MAX_SECONDS, limit)
+    shadow = shadow_prices(dataset, plan, time_limit=min(MAX_SECONDS, limit))
+    notes = [shadow.note]
+    if plan.summary.status != "optimal":
+        notes.append(
+            f"the plan is {plan.summary.status} (gap {plan.summary.gap or 0:.2%}), not proven"
+            " optimal: its trade-offs may move when solved to optimality"
+        )
+    exc = _stockouts.exceptions(dataset, plan)
+    bn = _bottlenecks.bottlenecks(shadow, plan)
+    causes = _causes.shortage_causes(dataset, plan, shadow)
+    prio = priority_decisions(dataset, plan, shadow, causes)
+    builds, depletions = stock_moves(dataset, plan, shadow)
+    fam = families(dataset, plan)
+    options = pd.DataFrame()
+    if what_ifs:
+        todo, skipped = candidates(dataset, shadow, bn, causes)
+        notes += skipped
+        options = evaluate(plan, todo, seconds)
+        if len(options) and (options["status"] != "optimal").any():
+            notes.append(
+                f"some what-ifs stopped at their {seconds:g} s limit before proving optimality"
+            )
+    elapsed = time.perf_counter() - started
+    logger.info("analysis of %s in %.2f s", dataset.name, elapsed)
+    return Analysis(
+        dataset_name=dataset.name,
+        periods=tuple(dataset.period_ids),
+        summary=plan.summary,
+        shadow=shadow,
+        exceptions=exc,
+        bottlenecks=bn,
+        causes=causes,
+        priorities=prio,
+        builds=builds,
+        depletions=depletions,
+        options=options,
+        families=fam,
+        notes=tuple(notes),
+        seconds=elapsed,
+    )
+
+
+def _as_planned(dataset: Dataset, summary: Summary) -> Dataset:
+    """The dataset with the solver and priority mode the plan was made with."""
+    overrides: dict[str, object] = {}
+    if summary.mode and summary.mode != dataset.settings.priority.mode:
+        overrides["priority__mode"] = summary.mode
+    if summary.solver in BACKENDS and summary.solver != dataset.settings.solve.solver:
+        overrides["solve__solver"] = summary.solver
+    if not overrides:
+        return dataset
+    return dataset.replace(settings=dataset.settings.with_overrides(**overrides))
+
+
+__all__ = [
+    "BOTTLENECK_COLUMNS",
+    "CAUSE_COLUMNS",
+    "EXCEPTION_COLUMNS",
+    "Analysis",
+    "ShadowPrices",
+    "analyse",
+    "shadow_prices",
+]

@@ -1,0 +1,361 @@
+"""Shadow prices of a plan: what one more hour, unit of material or unit of stock is worth.
+
+The allocation model is a MILP when some routing has a setup. Its duals are read from
+the linear program left when every setup decision is fixed to the plan's value
+(the usual way to price a MIP solution): every statement about marginal values is
+then "given this plan's setups". For a pure LP the duals are the LP's own.
+
+Before solving, the fixed LP is cleaned of rows and bounds that only repeat another
+constraint, so that a binding resource carries its own dual instead of sharing it
+with a redundant twin (a degenerate LP splits a price arbitrarily between them):
+
+* production upper bounds ``x <= r (H + OT - s)`` repeat the capacity row (kept
+  only where they are the frozen fence ``x <= prev`` or where the line has no hours);
+* setup links ``x <= r (H + OT - s) y`` with ``y = 1`` repeat the capacity row;
+* the (l,S) windows are valid inequalities implied by the other rows.
+
+Sign convention: a *value* is the decrease of the objective per extra unit of the
+resource (hour, unit of material received, unit in stock), positive when more would
+help. HiGHS reports ``d objective / d rhs`` as the row dual, so ``value = -dual``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from formulations.allocation import AllocationData, AllocationModel, build
+from formulations.lp import INF, LinearModel
+from optimizer.backends import SolveOptions, SolveStatus, get_backend
+from optimizer.dataset import Dataset
+from optimizer.results import Plan
+
+logger = logging.getLogger(__name__)
+
+TOL = 1e-6
+"""Values, slacks and quantities below this are treated as zero."""
+
+
+@dataclass(frozen=True)
+class ShadowPrices:
+    """Marginal values of a plan's resources, as arrays in the model's positions.
+
+    Attributes
+    ----------
+    data
+        The model's data (ids of periods, products, lines, materials; rates, BOM).
+    available
+        Whether the duals were obtained; when not, every value array is zero and
+        :attr:`note` says why.
+    is_mip
+        The model has setup decisions: values are those of the LP with the plan's
+        setups fixed.
+    objective
+        Objective of the fixed LP (equal to the plan's when the plan is optimal).
+    capacity
+        ``(L, T)`` value of one more regular hour on line ``l`` in period ``t``.
+    material
+        ``(K, T)`` value of one more unit of material ``k`` received in ``t`` (it
+        can be used in ``t`` or any later period).
+    stock
+        ``(P, T)`` value of one more unit of product ``p`` in stock at the end of ``t``.
+    entry
+        ``(E,)`` cost of one more unit demanded by entry ``e`` (its shortage price
+        when short).
+    production
+        ``(R, T)`` reduced cost of one more unit of routing ``r`` in ``t``: what it
+        would cost (positive) or save (negative) to make one more unit there.
+    setup_block
+        ``(R, T)`` value per unit of lifting the "no setup planned" limit ``x <= 0``
+        (zero where the plan has a setup or the routing needs none).
+    fence_block
+        ``(R, T)`` value per unit of lifting the frozen fence ``x <= prev``.
+    storage_block
+        ``(P, T)`` value of one more unit of storage (``max_inventory``) for product
+        ``p`` at the end of ``t``.
+    overtime_used
+        ``(L, T)`` overtime hours the plan uses.
+    setups
+        ``(R, T)`` the plan's setup decisions (1 where a setup is planned or the
+        routing needs none).
+    note
+        How the values were obtained, for the report.
+    """
+
+    data: AllocationData
+    available: bool
+    is_mip: bool
+    objective: float
+    capacity: np.ndarray
+    material: np.ndarray
+    stock: np.ndarray
+    entry: np.ndarray
+    production: np.ndarray
+    setup_block: np.ndarray
+    fence_block: np.ndarray
+    storage_block: np.ndarray
+    overtime_used: np.ndarray
+    setups: np.ndarray
+    note: str
+
+    def overtime_value(self) -> np.ndarray:
+        """``(L, T)`` value of one more allowed overtime hour (net of its cost)."""
+        d = self.data
+        value: np.ndarray = np.maximum(0.0, self.capacity - d.c_ot[:, None]) * (d.OT > 0)
+        return value
+
+
+def plan_setups(data: AllocationData, plan: Plan) -> np.ndarray:
+    """``(R, T)`` 0/1 setup decisions of a plan, read from ``production.setup``."""
+    R, T = len(data.rp), data.T
+    y = np.zeros((R, T))
+    prod = plan.production
+    if len(prod) and R:
+        key = pd.MultiIndex.from_arrays(
+            [data.product_ids[data.rp], data.line_ids[data.rl]], names=["product", "line"]
+        )
+        ri = key.get_indexer(pd.MultiIndex.from_arrays([prod["product"], prod["line"]]))
+        ti = pd.Index(data.period_ids).get_indexer(prod["period"])
+        on = prod["setup"].astype(bool).to_numpy() & (ri >= 0) & (ti >= 0)
+        y[ri[on], ti[on]] = 1.0
+    return y
+
+
+def shadow_prices(
+    dataset: Dataset,
+    plan: Plan,
+    *,
+    time_limit: float = 10.0,
+    model: AllocationModel | None = None,
+) -> ShadowPrices:
+    """Solve the plan's fixed-setup LP with HiGHS and read its duals.
+
+    Parameters
+    ----------
+    dataset
+        The dataset the plan was made from (its settings decide the objective).
+    plan
+        A plan with tables.
+    time_limit
+        Seconds for the LP solve.
+    model
+        A model already built from ``dataset`` (built here otherwise).
+
+    Returns
+    -------
+    ShadowPrices
+        With ``available`` false (and zero values) when the LP could not be solved.
+    """
+    started = time.perf_counter()
+    model = model if model is not None else build(dataset, window=0)
+    d = model.data
+    R, T = len(d.rp), d.T
+    y_plan = plan_setups(d, plan)
+    lp = _fixed_lp(model, y_plan)
+    lexicographic = dataset.settings.priority.mode == "lexicographic"
+    if lexicographic:
+        lp = _with_tier_limits(model, lp, plan, dataset.settings.priority.tolerance)
+    setups = np.ones((R, T))
+    if len(model.y_routing):
+        setups[model.y_routing] = y_plan[model.y_routing]
+    try:
+        backend = get_backend("highs")
+        sol = backend.solve(lp, SolveOptions(time_limit=time_limit, want_duals=True))
+    except Exception as exc:  # the report must not fail because a dual could not be had
+        logger.warning("shadow prices unavailable: %s", exc)
+        return _unavailable(d, setups, f"marginal values unavailable ({exc})")
+    if sol.status != SolveStatus.OPTIMAL or sol.duals is None or sol.values is None:
+        note = f"marginal values unavailable: the fixed-setup LP ended {sol.status.value}"
+        logger.warning(note)
+        return _unavailable(d, setups, note)
+
+    dual = sol.duals
+    value = -dual
+    cons = lp.constraints
+    capacity = value[cons["capacity"].slice].reshape(len(d.line_ids), T)
+    K = len(d.material_ids)
+    material = (
+        value[cons["material"].slice].reshape(K, T) if "material" in cons else np.zeros((K, T))
+    )
+    stock = value[cons["balance"].slice].reshape(len(d.product_ids), T)
+    entry = dual[cons["service"].slice].copy()
+    reduced = _reduced_costs(lp, dual)
+    production = reduced[model.x]
+    setup_block = np.zeros((R, T))
+    if "setup" in cons and len(model.y_routing):
+        yr, yt = np.nonzero(model.lp.upper[model.y] > 0)
+        link = value[cons["setup"].slice]
+        closed = y_plan[model.y_routing[yr], yt] < 0.5
+        setup_block[model.y_routing[yr[closed]], yt[closed]] = np.maximum(link[closed], 0.0)
+    fence_block = np.zeros((R, T))
+    if d.frozen:
+        at_fence = np.isfinite(lp.upper[model.x[:, : d.frozen]])
+        fence_block[:, : d.frozen] = np.where(
+            at_fence, np.maximum(-production[:, : d.frozen], 0.0), 0.0
+        )
+    storage_block = np.where(
+        np.isfinite(lp.upper[model.inv]), np.maximum(-reduced[model.inv], 0.0), 0.0
+    )
+    overtime = np.zeros((len(d.line_ids), T))
+    overtime[model.o_line, model.o_period] = sol.values[model.o]
+    objective = float(sol.objective)
+    kind = (
+        "the LP with this plan's setups fixed (the model is a MILP)"
+        if model.lp.is_mip
+        else "the LP (the model has no setup decisions)"
+    )
+    note = f"marginal values are duals of {kind}"
+    if lexicographic:
+        note += ", final lexicographic stage with the tiers' limits"
+    if plan.summary.objective is not None and not lexicographic:
+        diff = abs(objective - plan.summary.objective)
+        if diff > 1e-6 * max(1.0, abs(plan.summary.objective)) + 1e-6:
+            note += (
+                f"; the fixed LP's optimum ({objective:,.2f}) differs from the plan's objective"
+                f" ({plan.summary.objective:,.2f}) because the plan was not proven optimal"
+            )
+    logger.info("shadow prices in %.2f s: %s", time.perf_counter() - started, note)
+    return ShadowPrices(
+        data=d,
+        available=True,
+        is_mip=model.lp.is_mip,
+        objective=objective,
+        capacity=_clean(capacity),
+        material=_clean(material),
+        stock=_clean(stock),
+        entry=_clean(entry),
+        production=_clean(production),
+        setup_block=_clean(setup_block),
+        fence_block=_clean(fence_block),
+        storage_block=_clean(storage_block),
+        overtime_used=overtime,
+        setups=setups,
+        note=note,
+    )
+
+
+def _unavailable(d: AllocationData, setups: np.ndarray, note: str) -> ShadowPrices:
+    """Zero values, for a plan whose LP could not be solved."""
+    L, T, K, P, R = len(d.line_ids), d.T, len(d.material_ids), len(d.product_ids), len(d.rp)
+    return ShadowPrices(
+        data=d,
+        available=False,
+        is_mip=bool(d.needs_setup.any()),
+        objective=float("nan"),
+        capacity=np.zeros((L, T)),
+        material=np.zeros((K, T)),
+        stock=np.zeros((P, T)),
+        entry=np.zeros(len(d.ed)),
+        production=np.zeros((R, T)),
+        setup_block=np.zeros((R, T)),
+        fence_block=np.zeros((R, T)),
+        storage_block=np.zeros((P, T)),
+        overtime_used=np.zeros((L, T)),
+        setups=setups,
+        note=note,
+    )
+
+
+def _clean(a: np.ndarray) -> np.ndarray:
+    """Solver noise below 1e-7 (relative to the largest value) set to zero."""
+    out = np.asarray(a, dtype=np.float64).copy()
+    scale = max(1.0, float(np.abs(out).max())) if out.size else 1.0
+    out[np.abs(out) < 1e-9 * scale + 1e-7] = 0.0
+    return out
+
+
+def fixed_setup_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:
+    """The model as an LP with every setup fixed to ``y_plan`` and redundant rows relaxed.
+
+    Parameters
+    ----------
+    model
+        A built allocation model.
+    y_plan
+        ``(R, T)`` 0/1 setup decisions (only the routings with setups are read).
+    """
+    return _fixed_lp(model, y_plan)
+
+
+def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:
+    lp = model.lp
+    d = model.data
+    lower = lp.lower.copy()
+    upper = lp.upper.copy()
+    row_lower = lp.row_lower.copy()
+    row_upper = lp.row_upper.copy()
+    if len(model.y_routing):
+        fixed = y_plan[model.y_routing]
+        lower[model.y.ravel()] = fixed.ravel()
+        upper[model.y.ravel()] = np.minimum(fixed, lp.upper[model.y]).ravel()
+    # production bounds: keep the frozen fence and "no hours at all"; the rest repeats
+    # the capacity row
+    x_ub = lp.upper[model.x]
+    T = d.T
+    frozen = np.zeros(x_ub.shape, dtype=bool)
+    frozen[:, : d.frozen] = True
+    cap = d.rate[:, None] * np.maximum(
+        0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
+    )
+    fence = frozen & (d.prev[:, :T] < cap)
+    new_ub = np.where(cap > 0, np.where(fence, d.prev, INF), x_ub)
+    upper[model.x.ravel()] = new_ub.ravel()
+    cons = lp.constraints
+    if "setup" in cons and len(model.y_routing):
+        yr, yt = np.nonzero(lp.upper[model.y] > 0)
+        open_ = y_plan[model.y_routing[yr], yt] > 0.5
+        rows = np.arange(cons["setup"].start, cons["setup"].stop)
+        row_upper[rows[open_]] = INF
+    if "lot_window" in cons:
+        block = cons["lot_window"]
+        row_lower[block.slice] = -INF
+        row_upper[block.slice] = INF
+    return dataclasses.replace(
+        lp,
+        lower=lower,
+        upper=upper,
+        integer=np.zeros(lp.num_cols, dtype=bool),
+        row_lower=row_lower,
+        row_upper=row_upper,
+    )
+
+
+def _with_tier_limits(
+    model: AllocationModel, lp: LinearModel, plan: Plan, tolerance: float
+) -> LinearModel:
+    """Lexicographic mode: the final stage's LP, each tier held to the plan's value."""
+    values = np.zeros(lp.num_cols)
+    ship = model.lp.variables["shipment"].index
+    got = ship.merge(plan.shipments, on=["entry", "period"], how="left", validate="one_to_one")[
+        "quantity"
+    ]
+    values[model.f] = got.fillna(0.0).to_numpy(dtype=np.float64)
+    unmet = plan.service.set_index("entry")["unmet"]
+    values[model.short] = (
+        unmet.reindex(model.data.entries["entry"]).fillna(0.0).to_numpy(dtype=np.float64)
+    )
+    for k in model.tiers():
+        cols, vals = model.tier_row(k)
+        u_star = float(vals @ values[cols])
+        limit = u_star * (1 + tolerance) + 1e-6 * max(1.0, abs(u_star))
+        lp = lp.with_rows(
+            [cols],
+            [vals],
+            np.array([-INF]),
+            np.array([limit]),
+            f"tier_limit_{k}",
+            pd.DataFrame({"tier": [k]}),
+        )
+    return dataclasses.replace(lp, cost=model.final_objective())
+
+
+def _reduced_costs(lp: LinearModel, dual: np.ndarray) -> np.ndarray:
+    """``c - A^T y`` for every column."""
+    cols = np.repeat(np.arange(lp.num_cols), np.diff(lp.a_start))
+    aty = np.bincount(cols, weights=lp.a_value * dual[lp.a_index], minlength=lp.num_cols)
+    return np.asarray(lp.cost - aty, dtype=np.float64)

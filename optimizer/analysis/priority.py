@@ -1,0 +1,160 @@
+"""Priority decisions: lower-tier demand cut on a resource that higher tiers were given.
+
+For every binding line or material named as a cause of lower-tier shortage
+(:mod:`optimizer.analysis.causes`), the plan made higher-tier products with that
+resource in the same periods. Serving the cut demand instead would take the
+resource back from them: on a line, the hours the cut units need at their rate,
+converted into units of the main protected product at its rate; for a material,
+the units of material the cut units need, converted at the protected product's
+quantity per unit. Both sides are priced with the plan's shortage prices (the
+weighted mode's ``c_short * base^(K - k)``), which says why the plan chose as it did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.analysis._util import TOL, bom_of, num, period_ranges
+from optimizer.analysis.duals import ShadowPrices
+from optimizer.dataset import Dataset
+from optimizer.results import Plan
+
+COLUMNS = [
+    "tier_cut",
+    "kind",
+    "resource",
+    "periods",
+    "cut_units",
+    "cut_products",
+    "protected_tiers",
+    "protected_products",
+    "protected_units",
+    "lost_product",
+    "lost_units",
+    "cut_value",
+    "lost_value",
+    "explanation",
+]
+
+
+def priority_decisions(
+    dataset: Dataset, plan: Plan, shadow: ShadowPrices, causes: pd.DataFrame
+) -> pd.DataFrame:
+    """Lower-tier shortage on resources that higher tiers were given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COLUMNS`, one row per (tier cut, resource), the largest cut first.
+    """
+    d = shadow.data
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    if causes.empty or len(d.tier) == 0:
+        return empty
+    top = int(d.tier.min())
+    rows = causes[causes["cause_kind"].isin(["line", "material"]) & (causes["priority"] > top)]
+    if rows.empty:
+        return empty
+    order = list(d.period_ids)
+    pos = {p: i for i, p in enumerate(order)}
+    base = dataset.settings.priority.tier_weight_base
+    K = int(d.tier.max())
+    c_short = dict(zip(d.product_ids, dataset.products["shortage_cost"], strict=True))
+    svc = plan.service
+    served = svc[(svc["on_time"] + svc["late"]) > TOL]
+    prod = plan.production
+    routing_of: dict[tuple[str, str], int] = {
+        (str(d.product_ids[d.rp[i]]), str(d.line_ids[d.rl[i]])): i for i in range(len(d.rp))
+    }
+    per_unit: dict[tuple[str, str], float] = {}
+    for i, pairs in bom_of(d).items():
+        for k, a in pairs:
+            per_unit[(str(d.product_ids[d.rp[i]]), str(d.material_ids[k]))] = a
+    users: dict[str, set[str]] = {}
+    for product, material in per_unit:
+        users.setdefault(material, set()).add(product)
+
+    out: list[dict[str, object]] = []
+    for (kind, resource, tier), group in rows.groupby(
+        ["cause_kind", "resource", "priority"], sort=False
+    ):
+        periods = sorted(
+            {p for ps in group["binding_periods"] for p in str(ps).split(";") if p},
+            key=lambda p: pos.get(p, -1),
+        )
+        if not periods:
+            continue
+        tier = int(tier)
+        if kind == "line":
+            made = prod[(prod["line"] == resource) & prod["period"].isin(periods)]
+        else:
+            made = prod[prod["product"].isin(users.get(str(resource), set()))]
+            made = made[made["period"].isin(periods)]
+        horizon = pos[periods[-1]] + d.max_lateness
+        due = served["due"].map(pos).to_numpy(dtype=np.int64)
+        higher = served[(served["priority"] < tier).to_numpy() & (due <= horizon)]
+        protected = made[made["product"].isin(set(higher["product"]))]
+        if protected.empty or protected["quantity"].sum() <= TOL:
+            continue
+        by_product = protected.groupby("product", sort=False)["quantity"].sum()
+        main = str(by_product.idxmax())
+        main_tier = int(higher.loc[higher["product"] == main, "priority"].min())
+        mine = higher["product"].isin(by_product.index)
+        tiers = sorted({int(t) for t in higher.loc[mine, "priority"]})
+        tier_words = f"{tiers[0]}-{tiers[-1]}" if len(tiers) > 1 else str(tiers[0])
+        # what serving the cut demand would take from the main protected product
+        need = 0.0
+        for product, qty in group.groupby("product", sort=False)["quantity"].sum().items():
+            if kind == "line":
+                cut_r = routing_of.get((str(product), str(resource)))
+                main_r = routing_of.get((main, str(resource)))
+                if cut_r is None or main_r is None:
+                    continue
+                need += float(qty) / d.rate[cut_r] * d.rate[main_r]
+            else:
+                a_cut = per_unit.get((str(product), str(resource)))
+                a_main = per_unit.get((main, str(resource)))
+                if a_cut is None or not a_main:
+                    continue
+                need += float(qty) * a_cut / a_main
+        lost = min(need, float(by_product.sum()))
+        cut_units = float(group["quantity"].sum())
+        cut_value = float((group["quantity"] * group["unit_value"]).sum())
+        lost_value = lost * c_short[main] * base ** (K - main_tier)
+        what = "line" if kind == "line" else "material"
+        cut_products = ", ".join(sorted(group["product"].unique()))
+        weeks = period_ranges(periods, order)
+        text = (
+            f"tier {tier}: {num(cut_units)} units of {cut_products} cut or delayed for"
+            f" {what} {resource} in {weeks}, which made {num(float(by_product.sum()))} units"
+            f" for tier {tier_words}"
+            f" ({', '.join(by_product.index)}). Serving it instead would take"
+            f" {num(lost)} units from tier-{main_tier} products such as {main}: a loss worth"
+            f" {num(lost_value)} in the plan's priority-weighted objective, against"
+            f" {num(cut_value)} for the cut"
+        )
+        out.append(
+            {
+                "tier_cut": tier,
+                "kind": kind,
+                "resource": resource,
+                "periods": weeks,
+                "cut_units": cut_units,
+                "cut_products": cut_products,
+                "protected_tiers": ",".join(str(t) for t in tiers),
+                "protected_products": ", ".join(by_product.index),
+                "protected_units": float(by_product.sum()),
+                "lost_product": main,
+                "lost_units": lost,
+                "cut_value": cut_value,
+                "lost_value": lost_value,
+                "explanation": text,
+            }
+        )
+    if not out:
+        return empty
+    result = pd.DataFrame(out, columns=COLUMNS)
+    return result.sort_values(
+        ["tier_cut", "cut_units"], ascending=[True, False], kind="stable", ignore_index=True
+    ).pipe(lambda f: f.assign(lost_units=f["lost_units"].astype(np.float64)))

@@ -1,0 +1,77 @@
+"""Exceptions: am I out of stock now, and do I expect to be within the next periods?
+
+Read straight from the plan's service table, so the flags always agree with it:
+
+* ``out_of_stock_now``: a demand entry due in the first period that the plan leaves
+  unmet or ships late;
+* ``projected_out_of_stock``: the same for entries due in the next
+  ``settings.exceptions.horizon_periods`` periods (default 2) after the first.
+
+``quantity`` is the entry's unmet plus late quantity. An exception is flagged
+``escalate`` when it hits priority-1 demand, or when its value (quantity times the
+product's shortage cost) exceeds ``settings.exceptions.escalate_value`` (0 = off).
+Rows are ordered priority 1 first, then now before projected, then by period and
+the largest quantity first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from optimizer.analysis._util import TOL
+from optimizer.dataset import Dataset
+from optimizer.results import Plan
+
+COLUMNS = ["kind", "entry", "product", "customer", "priority", "period", "quantity", "escalate"]
+"""The columns of ``exceptions.csv``."""
+
+NOW = "out_of_stock_now"
+PROJECTED = "projected_out_of_stock"
+
+
+def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
+    """The exceptions of a plan.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COLUMNS` plus ``unmet``, ``late``, ``value`` (quantity times shortage
+        cost) and ``family`` for the reports.
+    """
+    order = dataset.period_ids
+    horizon = dataset.settings.exceptions.horizon_periods
+    limit = dataset.settings.exceptions.escalate_value
+    svc = plan.service
+    pos = svc["due"].map({p: i for i, p in enumerate(order)}).to_numpy(dtype=np.int64)
+    missing = (svc["unmet"] + svc["late"]).to_numpy(dtype=np.float64)
+    hit = (missing > TOL) & (pos <= horizon)
+    rows = svc[hit]
+    products = dataset.products.set_index("product")
+    cost = rows["product"].map(products["shortage_cost"]).to_numpy(dtype=np.float64)
+    out = pd.DataFrame(
+        {
+            "kind": np.where(pos[hit] == 0, NOW, PROJECTED),
+            "entry": rows["entry"].to_numpy(dtype=object),
+            "product": rows["product"].to_numpy(dtype=object),
+            "customer": rows["customer"].fillna("").to_numpy(dtype=object),
+            "priority": rows["priority"].to_numpy(dtype=np.int64),
+            "period": rows["due"].to_numpy(dtype=object),
+            "quantity": missing[hit],
+            "escalate": False,
+            "unmet": rows["unmet"].to_numpy(dtype=np.float64),
+            "late": rows["late"].to_numpy(dtype=np.float64),
+            "value": missing[hit] * cost,
+            "family": rows["product"].map(products["family"]).fillna("").to_numpy(dtype=object),
+            "_t": pos[hit],
+        }
+    )
+    out["escalate"] = (out["priority"] == 1) | ((limit > 0) & (out["value"] > limit))
+    out["_k"] = (out["kind"] != NOW).astype(np.int64)
+    out = out.sort_values(
+        ["priority", "_k", "_t", "quantity", "entry"],
+        ascending=[True, True, True, False, True],
+        kind="stable",
+        ignore_index=True,
+    )
+    return out.drop(columns=["_t", "_k"])

@@ -1,0 +1,294 @@
+"""Options: a handful of automatic what-ifs, each priced by re-solving the plan.
+
+The what-ifs are chosen from the plan's own bottlenecks and causes:
+
+1. ``overtime``: run all the overtime allowed on the most valuable binding line
+   that has an overtime allowance, whatever it costs (its overtime cost is set to
+   zero for the solve, then charged back on the hours used);
+2. ``receipt``: the receipt that ends the costliest material shortage arrives on
+   time: in its original period when receipts.csv says which (a column such as
+   ``original_period``), else in the period the material runs out;
+3. ``shift``: one extra shift of :data:`SHIFT_HOURS` regular hours on the
+   line-period with the highest marginal value.
+
+Each is solved like the plan (same solver and mode, about the plan's absolute
+precision: :func:`_precision_gap`) with a time limit of ``min(10 s, the plan's time
+limit)``, and compared with the plan: units recovered
+per tier (shipped on time or late), the change of the objective and of the spend
+(production, holding and material holding, overtime charged at its cost).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from formulations.allocation import build
+from optimizer.analysis._util import TOL, extra_column, money, num
+from optimizer.analysis.causes import ORIGINAL_DATE_COLUMNS
+from optimizer.analysis.duals import ShadowPrices
+from optimizer.backends import SolveOptions, SolveStatus, get_backend
+from optimizer.dataset import Dataset
+from optimizer.results import Plan
+
+logger = logging.getLogger(__name__)
+
+SHIFT_HOURS = 8.0
+"""Regular hours of the extra shift what-if."""
+
+MAX_SECONDS = 10.0
+"""Time limit of one what-if solve (or the plan's own limit, if smaller)."""
+
+SPEND_TERMS = ("production", "holding", "material_holding")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A changed dataset to re-solve, and what it means for a planner."""
+
+    option: str
+    description: str
+    dataset: Dataset
+    free_overtime_line: str | None = None
+    """The line whose overtime was made free for the solve, to charge it back."""
+    overtime_cost: float = 0.0
+    """Its real overtime cost per hour."""
+
+
+def candidates(
+    dataset: Dataset,
+    shadow: ShadowPrices,
+    bottlenecks: pd.DataFrame,
+    causes: pd.DataFrame,
+) -> tuple[list[WhatIf], list[str]]:
+    """The what-ifs worth solving, and notes on those that are not."""
+    out: list[WhatIf] = []
+    notes: list[str] = []
+    for make in (_overtime, _receipt, _shift):
+        what, note = make(dataset, shadow, bottlenecks, causes)
+        if what is not None:
+            out.append(what)
+        if note:
+            notes.append(note)
+    return out, notes
+
+
+def _overtime(
+    dataset: Dataset, shadow: ShadowPrices, bottlenecks: pd.DataFrame, causes: pd.DataFrame
+) -> tuple[WhatIf | None, str]:
+    d = shadow.data
+    binding = bottlenecks[
+        bottlenecks["kind"].isin(["line", "overtime"]) & (bottlenecks["marginal_value"] > TOL)
+    ]
+    if binding.empty:
+        return None, "no line binds: no overtime option"
+    has_ot = {str(line) for line, ot in zip(d.line_ids, d.OT.max(axis=1), strict=True) if ot > 0}
+    # the top binding line: the most valuable over the horizon (summed marginal values)
+    total = (
+        binding[binding["kind"] == "line"]
+        .groupby("resource", sort=False)["marginal_value"]
+        .sum()
+        .sort_values(ascending=False, kind="stable")
+    )
+    lines = [str(x) for x in total.index if str(x) in has_ot]
+    if not lines:
+        top = str(binding["resource"].iloc[0])
+        return None, f"no binding line has an overtime allowance (top: {top}): no overtime option"
+    line = lines[0]
+    frame = dataset.lines.copy()
+    frame.loc[frame["line"] == line, "overtime_cost"] = 0.0
+    li = list(d.line_ids).index(line)
+    cost = float(d.c_ot[li])
+    allowance = float(d.OT[li].max())
+    desc = (
+        f"Run all allowed overtime on line {line} (up to {num(allowance)} h a week,"
+        f" {money(cost)} an hour) wherever it serves more"
+    )
+    return WhatIf(
+        "overtime",
+        desc,
+        dataset.replace(lines=frame),
+        free_overtime_line=line,
+        overtime_cost=cost,
+    ), ""
+
+
+def _receipt(
+    dataset: Dataset, shadow: ShadowPrices, bottlenecks: pd.DataFrame, causes: pd.DataFrame
+) -> tuple[WhatIf | None, str]:
+    mat = causes[causes["cause_kind"] == "material"] if not causes.empty else causes
+    if mat.empty:
+        return None, "no material causes a shortage: no receipt option"
+    order = dataset.period_ids
+    pos = {p: i for i, p in enumerate(order)}
+    by_material = mat.groupby("resource", sort=False)["quantity"].sum().sort_values(ascending=False)
+    receipts = dataset.receipts.drop(columns=["past_due"], errors="ignore")
+    original = extra_column(receipts, ORIGINAL_DATE_COLUMNS)
+    for material in by_material.index:
+        rows = mat[mat["resource"] == material]
+        when = min((str(p) for p in rows["cause_period"]), key=lambda p: pos[p])
+        later = receipts[
+            (receipts["material"] == material) & (receipts["period"].map(pos) > pos[when])
+        ]
+        if later.empty:
+            continue
+        later = later.assign(_t=later["period"].map(pos)).sort_values("_t", kind="stable")
+        i = later.index[0]
+        row = receipts.loc[i]
+        target = when
+        if original is not None:
+            was = str(row[original]).strip()
+            if was in pos and pos[was] < pos[str(row["period"])]:
+                target = was
+        frame = receipts.copy()
+        frame.loc[i, "period"] = target
+        po = str(row["po"]).strip()
+        supplier = str(row["supplier"]).strip()
+        who = ", ".join(x for x in (f"PO {po}" if po else "", supplier) if x)
+        desc = (
+            f"Receipt of {num(float(row['quantity']))} {material}"
+            f"{f' ({who})' if who else ''} on time in {target} instead of {row['period']}"
+        )
+        return WhatIf("receipt", desc, dataset.replace(receipts=frame)), ""
+    return None, "no receipt arrives after the material shortages: no receipt option"
+
+
+def _shift(
+    dataset: Dataset, shadow: ShadowPrices, bottlenecks: pd.DataFrame, causes: pd.DataFrame
+) -> tuple[WhatIf | None, str]:
+    d = shadow.data
+    if not shadow.available or shadow.capacity.size == 0 or shadow.capacity.max() <= TOL:
+        return None, "no line-period has a marginal value: no extra shift option"
+    li, ti = np.unravel_index(int(np.argmax(shadow.capacity)), shadow.capacity.shape)
+    line, period = str(d.line_ids[li]), str(d.period_ids[ti])
+    cal = dataset.line_calendar.copy()
+    hit = (cal["line"] == line) & (cal["period"] == period)
+    hours = float(d.H[li, ti]) + SHIFT_HOURS
+    if hit.any():
+        cal.loc[hit, "hours"] = hours
+        cal.loc[hit, "overtime_hours"] = float(d.OT[li, ti])
+    else:
+        row = {c: "" for c in cal.columns} | {
+            "line": line,
+            "period": period,
+            "hours": hours,
+            "overtime_hours": float(d.OT[li, ti]),
+        }
+        cal = pd.concat([cal, pd.DataFrame([row])], ignore_index=True)
+    value = float(shadow.capacity[li, ti])
+    desc = (
+        f"One extra {num(SHIFT_HOURS)} h shift on line {line} in {period}"
+        f" (an hour there is worth {money(value)})"
+    )
+    return WhatIf("shift", desc, dataset.replace(line_calendar=cal)), ""
+
+
+def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFrame:
+    """Re-solve each what-if and compare it with the plan.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option: ``option``, ``description``, ``status``,
+        ``units_recovered``, ``recovered_tier_<k>`` for every tier,
+        ``on_time_recovered``, ``objective_change``, ``spend_change``, ``seconds``.
+    """
+    from optimizer.solve import plan as solve
+
+    base_svc = plan.service
+    tiers = sorted({int(t) for t in base_svc["priority"]})
+    base_ship = _shipped_by_tier(base_svc, tiers)
+    base_on_time = float(base_svc["on_time"].sum())
+    base_obj = float(plan.summary.objective or 0.0)
+    base_spend = sum(plan.summary.objective_terms.get(t, 0.0) for t in SPEND_TERMS)
+    rows: list[dict[str, object]] = []
+    for what in what_ifs:
+        started = time.perf_counter()
+        gap = _precision_gap(what.dataset, plan, time_limit)
+        settings = what.dataset.settings.with_overrides(
+            solve__time_limit_s=max(0.1, time_limit - (time.perf_counter() - started)),
+            solve__mip_gap=gap,
+        )
+        try:
+            result = solve(what.dataset, settings, verify=False)
+        except Exception as exc:  # one failed what-if must not sink the report
+            logger.warning("what-if %s failed: %s", what.option, exc)
+            rows.append({"option": what.option, "description": what.description, "status": "error"})
+            continue
+        seconds = time.perf_counter() - started
+        row: dict[str, object] = {
+            "option": what.option,
+            "description": what.description,
+            "status": result.summary.status,
+            "seconds": seconds,
+        }
+        if not result.has_solution:
+            rows.append(row)
+            continue
+        extra = 0.0
+        if what.free_overtime_line is not None:
+            lines = result.lines
+            used = float(
+                lines.loc[lines["line"] == what.free_overtime_line, "overtime_hours"].sum()
+            )
+            extra = used * what.overtime_cost
+        obj = float(result.summary.objective or 0.0) + extra
+        spend = sum(result.summary.objective_terms.get(t, 0.0) for t in SPEND_TERMS) + extra
+        ship = _shipped_by_tier(result.service, tiers)
+        row["units_recovered"] = float(sum(ship.values()) - sum(base_ship.values()))
+        for k in tiers:
+            row[f"recovered_tier_{k}"] = ship[k] - base_ship[k]
+        row["on_time_recovered"] = float(result.service["on_time"].sum()) - base_on_time
+        row["objective_change"] = obj - base_obj
+        row["spend_change"] = spend - base_spend
+        rows.append(row)
+        logger.info("what-if %s: %s in %.2f s", what.option, result.summary.status, seconds)
+    columns = [
+        "option",
+        "description",
+        "status",
+        "units_recovered",
+        *[f"recovered_tier_{k}" for k in tiers],
+        "on_time_recovered",
+        "objective_change",
+        "spend_change",
+        "seconds",
+    ]
+    out = pd.DataFrame(rows, columns=columns)
+    for c in columns[3:]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(np.float64)
+    return out
+
+
+def _precision_gap(dataset: Dataset, plan: Plan, time_limit: float) -> float:
+    """A relative gap that gives the what-if about the plan's absolute precision.
+
+    The plan is solved to ``gap * |objective|``; a what-if whose objective is much
+    smaller (a shortage removed) would need far more search to reach the same
+    *relative* gap, for no better answer. Its LP relaxation bounds its objective from
+    below, so ``gap * |plan objective| / bound`` asks for about the same absolute
+    precision.
+    """
+    base_gap = dataset.settings.solve.mip_gap
+    objective = plan.summary.objective
+    if dataset.settings.priority.mode != "weighted" or objective is None:
+        return base_gap
+    model = build(dataset, window=0)
+    if not model.lp.is_mip:
+        return base_gap
+    relaxed = dataclasses.replace(model.lp, integer=np.zeros(model.lp.num_cols, dtype=bool))
+    sol = get_backend("highs").solve(relaxed, SolveOptions(time_limit=min(time_limit, 5.0)))
+    if sol.status != SolveStatus.OPTIMAL or not np.isfinite(sol.objective):
+        return base_gap
+    tolerance = base_gap * max(1.0, abs(objective))
+    return float(min(0.5, max(base_gap, tolerance / max(1.0, sol.objective))))
+
+
+def _shipped_by_tier(service: pd.DataFrame, tiers: list[int]) -> dict[int, float]:
+    shipped = (service["on_time"] + service["late"]).groupby(service["priority"]).sum()
+    return {k: float(shipped.get(k, 0.0)) for k in tiers}

@@ -1,0 +1,221 @@
+"""What the S&OP reports show, as plain values ready for a template.
+
+:func:`build_context` turns an :class:`~optimizer.analysis.Analysis` into a dict of
+short lists of formatted rows (the five-minute view): the Markdown page, the HTML
+report and the workbook's ``tradeoffs`` sheet all render the same context, so they
+always say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.analysis import Analysis
+from optimizer.analysis._util import money, num, period_ranges
+
+TOP = 8
+"""Rows shown per section (the tables in the plan folder hold them all)."""
+
+
+def pct(x: float | None) -> str:
+    """``98.4%`` (``n/a`` for a missing rate)."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:.1%}"
+
+
+def signed(x: float, unit: str = "") -> str:
+    """``+1,200`` / ``-3,400`` (``0`` without a sign)."""
+    if not np.isfinite(x):
+        return "n/a"
+    if abs(x) < 0.5:
+        return f"0{unit}"
+    return f"{'+' if x > 0 else '-'}{money(abs(x))}{unit}"
+
+
+def build_context(analysis: Analysis) -> dict[str, Any]:
+    """The report context of an analysis (see the module docstring)."""
+    a = analysis
+    s = a.summary
+    order = list(a.periods)
+    fill = [
+        {
+            "tier": "overall" if k == "overall" else f"tier {k}",
+            "fill": pct(v),
+            "on_time": pct(s.on_time_rate.get(k)),
+        }
+        for k, v in s.fill_rate.items()
+    ]
+    headline = {
+        "dataset": a.dataset_name,
+        "horizon": f"{order[0]} to {order[-1]} ({len(order)} periods)" if order else "",
+        "status": s.status,
+        "gap": "" if s.gap is None else pct(s.gap),
+        "objective": money(s.objective) if s.objective is not None else "n/a",
+        "solver": s.solver,
+        "mode": s.mode,
+        "fill": fill,
+        "terms": [
+            {"term": k.replace("_", " "), "value": money(v)}
+            for k, v in s.objective_terms.items()
+            if k
+            in (
+                "shortage",
+                "lateness",
+                "holding",
+                "safety_stock",
+                "material_holding",
+                "production",
+                "stability",
+            )
+            and abs(v) > 0.005
+        ],
+    }
+    return {
+        "headline": headline,
+        "exceptions": _exceptions(a),
+        "causes": _causes(a, order),
+        "bottlenecks": _bottlenecks(a, order),
+        "priorities": [
+            {"tier": int(r.tier_cut), "text": str(r.explanation)}
+            for r in a.priorities.head(TOP).itertuples(index=False)
+        ],
+        "builds": [str(t) for t in a.builds["explanation"].head(5)],
+        "depletions": [str(t) for t in a.depletions["explanation"].head(5)],
+        "counts": {
+            "builds": len(a.builds),
+            "depletions": len(a.depletions),
+            "bottlenecks": len(a.bottlenecks),
+            "causes": len(a.causes),
+        },
+        "options": _options(a),
+        "families": [
+            {
+                "family": r.family,
+                "products": int(r.products),
+                "demand": num(r.demand),
+                "fill": pct(r.fill_rate),
+                "on_time": pct(r.on_time_rate),
+                "late": num(r.late),
+                "unmet": num(r.unmet),
+                "unmet_top": num(r.unmet_top_tier),
+                "below_ss": int(r.periods_below_safety_stock),
+            }
+            for r in a.families.itertuples(index=False)
+        ],
+        "notes": list(a.notes),
+    }
+
+
+def _exceptions(a: Analysis) -> dict[str, Any]:
+    exc = a.exceptions
+    now = exc[exc["kind"] == "out_of_stock_now"]
+    rows = [
+        {
+            "when": "now" if r.kind == "out_of_stock_now" else "projected",
+            "period": r.period,
+            "priority": int(r.priority),
+            "product": r.product,
+            "customer": r.customer or "(forecast)",
+            "entry": r.entry,
+            "unmet": num(r.unmet),
+            "late": num(r.late),
+            "value": money(r.value),
+            "escalate": bool(r.escalate),
+        }
+        for r in exc.head(TOP + 4).itertuples(index=False)
+    ]
+    return {
+        "count": len(exc),
+        "now": len(now),
+        "projected": len(exc) - len(now),
+        "escalated": int(exc["escalate"].sum()),
+        "units": num(float(exc["quantity"].sum())),
+        "rows": rows,
+        "more": max(0, len(exc) - len(rows)),
+    }
+
+
+def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
+    """Causes summed over entries: one row per resource, the most units first."""
+    c = a.causes
+    if c.empty:
+        return []
+    groups = c.groupby(["cause_kind", "resource"], sort=False)
+    out = []
+    for (kind, resource), g in groups:
+        top = g.sort_values("quantity", ascending=False).iloc[0]
+        periods = {p for ps in g["binding_periods"] for p in str(ps).split(";") if p}
+        out.append(
+            {
+                "kind": kind,
+                "resource": resource,
+                "units": float(g["quantity"].sum()),
+                "entries": int(g["entry"].nunique()),
+                "tiers": ", ".join(str(t) for t in sorted(g["priority"].unique())),
+                "periods": period_ranges(sorted(periods), order) if periods else top.cause_period,
+                "explanation": str(top.explanation),
+            }
+        )
+    out.sort(key=lambda r: -r["units"])
+    for r in out:
+        r["units"] = num(r["units"])
+    return out[:TOP]
+
+
+def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
+    """Bottlenecks per resource: the periods they bind in and the best marginal value."""
+    b = a.bottlenecks
+    if b.empty:
+        return []
+    out = []
+    for (kind, resource), g in b.groupby(["kind", "resource"], sort=False):
+        valued = g[g["marginal_value"] > 0]
+        best = g.iloc[int(np.argmax(g["marginal_value"].to_numpy()))]
+        unit = "hour" if kind in ("line", "overtime") else "unit"
+        out.append(
+            {
+                "kind": kind,
+                "resource": resource,
+                "periods": period_ranges(list(g["period"]), order),
+                "valued": period_ranges(list(valued["period"]), order) or "none",
+                "best": money(float(best.marginal_value)),
+                "best_period": best.period,
+                "unit": unit,
+                "_v": float(g["marginal_value"].max()),
+                "_s": float(g["marginal_value"].sum()),
+            }
+        )
+    out.sort(key=lambda r: (-r["_v"], -r["_s"]))
+    return out[:TOP]
+
+
+def _options(a: Analysis) -> list[dict[str, Any]]:
+    o = a.options
+    if o.empty:
+        return []
+    tiers = [c for c in o.columns if c.startswith("recovered_tier_")]
+    rows = []
+    for r in o.to_dict("records"):
+        ok = r.get("status") in ("optimal", "feasible")
+        per_tier = ", ".join(
+            f"tier {c.removeprefix('recovered_tier_')} {signed(float(r[c]))}"
+            for c in tiers
+            if ok and pd.notna(r[c]) and abs(float(r[c])) >= 0.5
+        )
+        rows.append(
+            {
+                "option": r["option"],
+                "description": r["description"],
+                "status": r.get("status", ""),
+                "units": signed(float(r["units_recovered"])) if ok else "n/a",
+                "per_tier": per_tier or ("none" if ok else "n/a"),
+                "on_time": signed(float(r["on_time_recovered"])) if ok else "n/a",
+                "objective": signed(float(r["objective_change"])) if ok else "n/a",
+                "spend": signed(float(r["spend_change"])) if ok else "n/a",
+            }
+        )
+    return rows

@@ -1,0 +1,400 @@
+"""The trade-off analysis on hand-made instances whose answers are worked out by hand.
+
+Every marginal value is also checked against a finite difference: the plan re-solved
+with one more hour (or unit received) must lose exactly that much objective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from optimizer import Dataset
+from optimizer.analysis import (
+    BOTTLENECK_COLUMNS,
+    CAUSE_COLUMNS,
+    EXCEPTION_COLUMNS,
+    Analysis,
+    analyse,
+)
+from optimizer.analysis.duals import shadow_prices
+from optimizer.results import Plan
+from optimizer.solve import plan as solve
+
+TWO = "period,start\nW1,2026-11-30\nW2,2026-12-07"
+THREE = "period,start\nW1,2026-11-30\nW2,2026-12-07\nW3,2026-12-14"
+
+# LINE: one line of 10 h at 10 units/h makes 100 a week; A (tier 1) and B (tier 2) each
+# want 60 a week. Weighted, base 10, K = 2: pi(A) = 5 x 10 = 50, pi(B) = 5 x 1 = 5.
+# The plan serves A in full and B 40 of 60: B short 20 in W1 and W2, objective 200.
+# One more hour makes 10 more B: worth 10 x 5 = 50 an hour.
+LINE = dict(
+    base=False,
+    periods=TWO,
+    products="product,priority,shortage_cost\nA,1,5\nB,2,5",
+    lines="line,hours\nL1,10",
+    routings="product,line,rate\nA,L1,10\nB,L1,10",
+    forecast="product,period,quantity\nA,W1,60\nA,W2,60\nB,W1,60\nB,W2,60",
+)
+
+# RECEIPT: A (one cap M per unit, 50 a week) on an ample line. 60 caps in stock, the
+# next 100 arrive in W3 (PO 4500001182 from CapCo). Holding a cap costs 0.01 a week,
+# an A 0.02, so caps are used early but A is not built ahead: W1 makes 50, W2 makes
+# 10 (caps run out), 40 short in W2 (shortage cost 10: 400), W3 makes 50. Caps held:
+# 10 at the end of W1 (0.10) and 50 at the end of W3 (0.50): objective 400.60. One
+# more cap received in W2 is worth 10 (one more A), in W1 9.99 (held a week), in W3
+# -0.01 (only held).
+RECEIPT = dict(
+    base=False,
+    periods=THREE,
+    products="product,shortage_cost,holding_cost\nA,10,0.02",
+    lines="line,hours\nL1,100",
+    routings="product,line,rate\nA,L1,10",
+    materials="material,initial_inventory,holding_cost\nM,60,0.01",
+    bom="product,material,quantity_per_unit\nA,M,1",
+    receipts="material,period,quantity,po,supplier\nM,W3,100,4500001182,CapCo",
+    forecast="product,period,quantity\nA,W1,50\nA,W2,50\nA,W3,50",
+)
+
+
+def run(ds: Dataset) -> Plan:
+    settings = ds.settings.with_overrides(solve__mip_gap=0.0)
+    result = solve(ds.replace(settings=settings), verify=False)
+    assert result.summary.status == "optimal"
+    return result
+
+
+def objective(ds: Dataset) -> float:
+    value = run(ds).summary.objective
+    assert value is not None
+    return value
+
+
+def analysed(ds: Dataset, what_ifs: bool = False) -> tuple[Plan, Analysis]:
+    p = run(ds)
+    return p, analyse(
+        ds.replace(settings=ds.settings.with_overrides(solve__mip_gap=0.0)), p, what_ifs=what_ifs
+    )
+
+
+def with_hours(ds: Dataset, line: str, period: str, hours: float, overtime: float = 0.0) -> Dataset:
+    cal = pd.DataFrame(
+        {"line": [line], "period": [period], "hours": [hours], "overtime_hours": [overtime]}
+    )
+    return ds.replace(line_calendar=cal)
+
+
+# ------------------------------------------------------------------ exceptions
+
+
+def test_exceptions_match_the_service_table(make: Callable[..., Dataset]) -> None:
+    """B is short 20 in W1 (now) and W2 (projected); tier 2 escalates only above the
+    escalation value (20 x 5 = 100 of shortage)."""
+    ds = make(**LINE)
+    p, a = analysed(ds)
+    exc = a.exceptions
+    assert list(exc.columns[: len(EXCEPTION_COLUMNS)]) == EXCEPTION_COLUMNS
+    assert list(exc["kind"]) == ["out_of_stock_now", "projected_out_of_stock"]
+    assert list(exc["entry"]) == ["forecast:B:W1", "forecast:B:W2"]
+    assert list(exc["period"]) == ["W1", "W2"]
+    assert exc["quantity"].tolist() == pytest.approx([20, 20])
+    assert not exc["escalate"].any()
+    # the flags agree with the plan's own service table
+    svc = p.service
+    short = svc[(svc["unmet"] + svc["late"]) > 1e-6]
+    assert set(short["entry"]) == set(exc["entry"])
+
+    strict = ds.replace(
+        settings=ds.settings.model_copy(
+            update={"exceptions": ds.settings.exceptions.model_copy(update={"escalate_value": 50})}
+        )
+    )
+    _, a2 = analysed(strict)
+    assert a2.exceptions["escalate"].all()
+
+
+def test_exceptions_horizon_and_priority_one_escalates(make: Callable[..., Dataset]) -> None:
+    """With the horizon at 0 only the first period counts; priority 1 always escalates."""
+    ds = make(**{**LINE, "products": "product,priority,shortage_cost\nA,2,5\nB,1,1"})
+    settings = ds.settings.model_copy(
+        update={"exceptions": ds.settings.exceptions.model_copy(update={"horizon_periods": 0})}
+    )
+    _, a = analysed(ds.replace(settings=settings))
+    # B is now tier 1: pi(B) = 1 x 10 = 10 > pi(A) = 5 x 1, so A (tier 2) is short
+    assert list(a.exceptions["entry"]) == ["forecast:A:W1"]
+    assert list(a.exceptions["escalate"]) == [False]
+    ds2 = make(**{**LINE, "products": "product,priority,shortage_cost\nA,1,5\nB,1,1"})
+    _, a2 = analysed(ds2)
+    assert list(a2.exceptions["entry"]) == ["forecast:B:W1", "forecast:B:W2"]
+    assert a2.exceptions["escalate"].all()
+
+
+# ------------------------------------------------------------------ marginal values
+
+
+def test_line_marginal_value_matches_finite_difference(make: Callable[..., Dataset]) -> None:
+    ds = make(**LINE)
+    p, a = analysed(ds)
+    assert p.summary.objective == pytest.approx(200)
+    b = a.bottlenecks
+    assert list(b.columns[: len(BOTTLENECK_COLUMNS)]) == BOTTLENECK_COLUMNS
+    line = b[b["kind"] == "line"].set_index("period")
+    assert line.loc["W1", "resource"] == "L1"
+    assert line.loc["W1", "slack"] == pytest.approx(0)
+    assert line.loc["W1", "marginal_value"] == pytest.approx(50)
+    # finite difference: one more hour in W1
+    gain = objective(ds) - objective(with_hours(ds, "L1", "W1", 11))
+    assert gain == pytest.approx(line.loc["W1", "marginal_value"])
+    assert "LP" in a.notes[0] and "MILP" not in a.notes[0]
+
+
+def test_overtime_marginal_value_is_net_of_its_cost(make: Callable[..., Dataset]) -> None:
+    """B wants 80: 2 h of overtime at 1/h are both used and B is still 20 short (an hour
+    is worth 10 B x 5 = 50); one more overtime hour nets 50 - 1 = 49, one more regular
+    hour 50."""
+    ds = make(
+        **{
+            **LINE,
+            "lines": "line,hours,overtime_hours,overtime_cost\nL1,10,2,1",
+            "forecast": "product,period,quantity\nA,W1,60\nA,W2,60\nB,W1,80\nB,W2,80",
+        }
+    )
+    p, a = analysed(ds)
+    b = a.bottlenecks.set_index(["kind", "period"])
+    assert b.loc[("overtime", "W1"), "marginal_value"] == pytest.approx(49)
+    assert b.loc[("overtime", "W1"), "slack"] == pytest.approx(0)
+    assert b.loc[("line", "W1"), "marginal_value"] == pytest.approx(50)
+    base = objective(ds)
+    assert base - objective(with_hours(ds, "L1", "W1", 10, overtime=3)) == pytest.approx(49)
+    assert base - objective(with_hours(ds, "L1", "W1", 11, overtime=2)) == pytest.approx(50)
+    # ranked: most valuable first
+    assert a.bottlenecks["marginal_value"].is_monotonic_decreasing
+
+
+def test_material_marginal_value_matches_finite_difference(
+    make: Callable[..., Dataset],
+) -> None:
+    ds = make(**RECEIPT)
+    p, a = analysed(ds)
+    assert p.summary.objective == pytest.approx(400.6)
+    mat = a.bottlenecks[a.bottlenecks["kind"] == "material"].set_index("period")
+    assert list(a.bottlenecks["kind"]) == ["material", "material"]  # no line binds
+    assert mat.loc["W2", "marginal_value"] == pytest.approx(10)
+    assert mat.loc["W2", "slack"] == pytest.approx(0)
+    assert mat.loc["W1", "marginal_value"] == pytest.approx(9.99)
+    assert mat.loc["W1", "slack"] == pytest.approx(10)
+    extra = pd.concat(
+        [
+            ds.receipts.drop(columns="past_due"),
+            pd.DataFrame({"material": ["M"], "period": ["W2"], "quantity": [1.0]}),
+        ],
+        ignore_index=True,
+    )
+    gain = objective(ds) - objective(ds.replace(receipts=extra))
+    assert gain == pytest.approx(mat.loc["W2", "marginal_value"])
+
+
+def test_milp_values_are_those_of_the_fixed_setup_lp(make: Callable[..., Dataset]) -> None:
+    """A setup of 1 h (cost 10) leaves 9 h: 90 of 120 made, 30 short x 5 = 150, plus
+    the setup 10 a week: 320. An hour is worth 10 units x 5 = 50 with the setup made,
+    and re-solving with one more hour agrees (the setup stays)."""
+    ds = make(
+        base=False,
+        periods=TWO,
+        products="product,shortage_cost\nA,5",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate,setup_hours,setup_cost\nA,L1,10,1,10",
+        forecast="product,period,quantity\nA,W1,120\nA,W2,120",
+    )
+    p, a = analysed(ds)
+    assert p.summary.objective == pytest.approx(320)
+    assert a.shadow.is_mip
+    assert "MILP" in a.notes[0]
+    line = a.bottlenecks[a.bottlenecks["kind"] == "line"].set_index("period")
+    assert line.loc["W1", "marginal_value"] == pytest.approx(50)
+    gain = objective(ds) - objective(with_hours(ds, "L1", "W1", 11))
+    assert gain == pytest.approx(50)
+
+
+def test_lexicographic_mode_gets_values(make: Callable[..., Dataset]) -> None:
+    ds = make(**LINE)
+    lex = ds.replace(settings=ds.settings.with_overrides(priority__mode="lexicographic"))
+    p = run(lex)
+    sp = shadow_prices(lex, p)
+    assert sp.available
+    assert "lexicographic" in sp.note
+    # final stage prices B at its own shortage cost: 5 a unit, 50 an hour
+    assert sp.capacity[0, 0] == pytest.approx(50)
+
+
+# ------------------------------------------------------------------ why short
+
+
+def test_causes_name_the_line(make: Callable[..., Dataset]) -> None:
+    ds = make(**LINE)
+    _, a = analysed(ds)
+    c = a.causes
+    assert list(c.columns[: len(CAUSE_COLUMNS)]) == CAUSE_COLUMNS
+    assert list(c["entry"]) == ["forecast:B:W1", "forecast:B:W2"]
+    assert set(c["cause_kind"]) == {"line"}
+    assert set(c["resource"]) == {"L1"}
+    assert list(c["cause_period"]) == ["W1", "W2"]
+    assert c["quantity"].tolist() == pytest.approx([20, 20])
+    assert "line L1 is at capacity" in c["explanation"].iloc[0]
+
+
+def test_causes_name_the_late_receipt(make: Callable[..., Dataset]) -> None:
+    ds = make(**RECEIPT)
+    _, a = analysed(ds)
+    c = a.causes
+    assert len(c) == 1
+    row = c.iloc[0]
+    assert (row["entry"], row["period"], row["cause_kind"], row["resource"]) == (
+        "forecast:A:W2",
+        "W2",
+        "material",
+        "M",
+    )
+    assert row["quantity"] == pytest.approx(40)
+    assert row["cause_period"] == "W2"
+    text = row["explanation"]
+    assert "M runs out in W2" in text
+    assert "PO 4500001182 from CapCo" in text
+    assert "arrives in W3" in text
+
+
+def test_causes_split_between_line_and_material(make: Callable[..., Dataset]) -> None:
+    """30 A due in W2; the line makes 10 a week. W1 could build ahead but has caps for
+    5 only (the next caps arrive in W2), W2 is limited by the line: 15 short, caused by
+    the caps (W1) and the line (W2), each blocking its slot at 10 a unit."""
+    ds = make(
+        **{
+            **RECEIPT,
+            "periods": TWO,
+            "products": "product,shortage_cost\nA,10",
+            "lines": "line,hours\nL1,1",
+            "materials": "material,initial_inventory\nM,5",
+            "receipts": "material,period,quantity,po,supplier\nM,W2,100,4500001182,CapCo",
+            "forecast": "product,period,quantity\nA,W2,30",
+        }
+    )
+    p, a = analysed(ds)
+    c = a.causes.set_index("cause_kind")
+    assert p.service["unmet"].sum() == pytest.approx(15)
+    assert set(c.index) == {"line", "material"}
+    assert c["quantity"].sum() == pytest.approx(15)
+    assert c.loc["line", "quantity"] == pytest.approx(7.5)
+    assert (c.loc["line", "resource"], c.loc["line", "cause_period"]) == ("L1", "W2")
+    assert (c.loc["material", "resource"], c.loc["material", "cause_period"]) == ("M", "W1")
+    assert "arrives in W2" in c.loc["material", "explanation"]
+
+
+def test_cost_and_no_routing_causes(make: Callable[..., Dataset]) -> None:
+    """A costs 20 to run but only 5 to leave short; B has no routing at all."""
+    ds = make(
+        base=False,
+        periods=TWO,
+        products="product,shortage_cost\nA,5\nB,5",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate,run_cost\nA,L1,10,20",
+        forecast="product,period,quantity\nA,W1,10\nB,W1,10",
+    )
+    _, a = analysed(ds)
+    kinds = dict(zip(a.causes["entry"], a.causes["cause_kind"], strict=True))
+    assert kinds == {"forecast:A:W1": "cost", "forecast:B:W1": "no_routing"}
+
+
+# ------------------------------------------------------------------ priorities, stock
+
+
+def test_priority_decision_prices_the_cut(make: Callable[..., Dataset]) -> None:
+    """B (tier 2) loses 20 a week on L1 while A (tier 1) is served; serving B instead
+    would take 20 units of A a week (same rate): 40 x 50 = 2000 against 40 x 5 = 200."""
+    _, a = analysed(make(**LINE))
+    pr = a.priorities
+    assert len(pr) == 1
+    row = pr.iloc[0]
+    assert (row["tier_cut"], row["kind"], row["resource"]) == (2, "line", "L1")
+    assert row["cut_units"] == pytest.approx(40)
+    assert row["lost_product"] == "A"
+    assert row["lost_units"] == pytest.approx(40)
+    assert row["cut_value"] == pytest.approx(200)
+    assert row["lost_value"] == pytest.approx(2000)
+
+
+def test_builds_and_depletions(make: Callable[..., Dataset]) -> None:
+    """Capacity 100 a week, demand 50 then 150: 50 built in W1 ahead of the full line
+    in W2. A safety stock of 20 (shortfall cost 0.5) is drawn to 0 in W2."""
+    ds = make(
+        base=False,
+        periods=TWO,
+        products="product,shortage_cost,holding_cost,safety_stock,safety_stock_cost\nA,10,1,20,0.5",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate\nA,L1,10",
+        forecast="product,period,quantity\nA,W1,50\nA,W2,150",
+    )
+    _, a = analysed(ds)
+    build = a.builds.iloc[0]
+    assert (build["product"], build["periods"], build["drawn_in"]) == ("A", "W1", "W2")
+    assert build["built"] == pytest.approx(30)  # 50 closing, 20 of it safety stock
+    assert (build["for_kind"], build["for_resource"], build["for_period"]) == ("line", "L1", "W2")
+    dep = a.depletions.iloc[0]
+    assert (dep["product"], dep["periods"]) == ("A", "W2")
+    assert dep["shortfall"] == pytest.approx(20)
+
+
+def test_family_rollup(make: Callable[..., Dataset]) -> None:
+    ds = make(
+        **{**LINE, "products": "product,family,priority,shortage_cost\nA,soap,1,5\nB,soap,2,5"}
+    )
+    _, a = analysed(ds)
+    fam = a.families.set_index("family")
+    assert fam.loc["soap", "demand"] == pytest.approx(240)
+    assert fam.loc["soap", "unmet"] == pytest.approx(40)
+    assert fam.loc["soap", "fill_rate"] == pytest.approx(200 / 240)
+    assert fam.loc["soap", "unmet_top_tier"] == pytest.approx(0)
+
+
+# ------------------------------------------------------------------ options
+
+
+def test_receipt_on_time_recovers_the_shortage(make: Callable[..., Dataset]) -> None:
+    ds = make(**RECEIPT)
+    _, a = analysed(ds, what_ifs=True)
+    opts = a.options.set_index("option")
+    assert "receipt" in opts.index
+    r = opts.loc["receipt"]
+    assert "4500001182" in r["description"] and "in W2 instead of W3" in r["description"]
+    assert r["units_recovered"] == pytest.approx(40)
+    assert r["recovered_tier_1"] == pytest.approx(40)
+    # 400 of shortage gone; caps held 10, 60 and 10 weeks-units (0.8) instead of 10 and 50
+    assert r["objective_change"] == pytest.approx(-400 + 0.8 - 0.6)
+
+
+def test_shift_and_overtime_options(make: Callable[..., Dataset]) -> None:
+    """An 8 h shift on L1 in W1 makes 80 more units: 20 for B in W1 and 20 built ahead
+    for B in W2 (holding is free): 40 x 5 = -200. Overtime (2 h a week at 60/h) is not
+    worth 10 B x 5 = 50 an hour, so the plan leaves it; running it all serves 40 more B
+    for 4 h x 60 = 240 of overtime against 200 of shortage: +40."""
+    ds = make(**{**LINE, "lines": "line,hours,overtime_hours,overtime_cost\nL1,10,2,60"})
+    p, a = analysed(ds, what_ifs=True)
+    opts = a.options.set_index("option")
+    shift = opts.loc["shift"]
+    assert "8 h shift on line L1 in W1" in shift["description"]
+    assert shift["recovered_tier_2"] == pytest.approx(40)
+    assert shift["recovered_tier_1"] == pytest.approx(0)
+    assert shift["objective_change"] == pytest.approx(-200)
+    ot = opts.loc["overtime"]
+    assert ot["recovered_tier_2"] == pytest.approx(40)
+    assert ot["objective_change"] == pytest.approx(40)
+    assert ot["spend_change"] == pytest.approx(240)
+
+
+def test_no_shortage_gives_empty_tables(make: Callable[..., Dataset]) -> None:
+    ds = make(**{**LINE, "forecast": "product,period,quantity\nA,W1,10\nB,W2,10"})
+    _, a = analysed(ds, what_ifs=True)
+    assert a.exceptions.empty and a.causes.empty and a.priorities.empty
+    assert list(a.causes.columns[: len(CAUSE_COLUMNS)]) == CAUSE_COLUMNS
+    assert a.options.empty

@@ -1,0 +1,240 @@
+"""The reports written with a plan: tables, one-page summary, HTML charts, workbook.
+
+The HTML report is opened in a real headless Chromium (Debian's ``chromium``
+package) and must draw its plotly charts from the inlined bundle, offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from optimizer import Dataset, load_dataset
+from optimizer.analysis import BOTTLENECK_COLUMNS, CAUSE_COLUMNS, EXCEPTION_COLUMNS
+from optimizer.cli import main
+from optimizer.reports import REPORT_FILES, read_plan, report_from_folder, write_reports
+from optimizer.results import Plan
+from optimizer.solve import plan as solve
+from tests.conftest import write_tables
+
+# A (tier 1) and B (tier 2) share line L1 (10 h at 10 units/h: 100 a week for 120 of
+# demand); B also needs a cap M per unit: 30 in stock, the next 100 arrive in W3 with
+# PO 4500001182 from CapCo. B's order 0045 of customer SHOP is due in W1.
+CAPS = {
+    "periods": "period,start\nW1,2026-11-30\nW2,2026-12-07\nW3,2026-12-14",
+    "products": "product,family,priority,shortage_cost\nA,soap,1,5\nB,soap,2,5",
+    "lines": "line,hours\nL1,10",
+    "routings": "product,line,rate\nA,L1,10\nB,L1,10",
+    "materials": "material,initial_inventory,holding_cost,description\nM,30,0.01,flip cap",
+    "bom": "product,material,quantity_per_unit\nB,M,1",
+    "receipts": "material,period,quantity,po,supplier\nM,W3,100,4500001182,CapCo",
+    "customers": "customer,priority\nSHOP,2",
+    "orders": "order,customer,product,period,quantity\n0045,SHOP,B,W1,20",
+    "forecast": "product,period,quantity\n"
+    + "\n".join(f"{p},W{t},60" for p in "AB" for t in (1, 2, 3)),
+}
+
+SHEETS = [
+    "summary",
+    "tradeoffs",
+    "exceptions",
+    "shortage_causes",
+    "bottlenecks",
+    "options",
+    "priority_decisions",
+    "stock_builds",
+    "stock_depletions",
+    "families",
+    "production",
+    "inventory",
+    "service",
+    "shipments",
+    "lines",
+    "materials",
+]
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Dataset, Plan, Path]:
+    """The CAPS dataset, its plan, and the plan folder written with its reports."""
+    root = tmp_path_factory.mktemp("reports")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load_dataset(write_tables(root / "caps", CAPS))
+    result = solve(ds, verify=False)
+    folder = result.write(
+        root / "plan", extra=lambda tmp: write_reports(ds, result, tmp, strict=True)
+    )
+    return ds, result, folder
+
+
+def test_plan_folder_holds_every_report(planned: tuple[Dataset, Plan, Path]) -> None:
+    _, _, folder = planned
+    for name in REPORT_FILES:
+        assert (folder / name).is_file(), name
+    for name, columns in (
+        ("exceptions.csv", EXCEPTION_COLUMNS),
+        ("bottlenecks.csv", BOTTLENECK_COLUMNS),
+        ("shortage_causes.csv", CAUSE_COLUMNS),
+    ):
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        assert list(frame.columns) == columns, name
+    exc = pd.read_csv(folder / "exceptions.csv", dtype=str, keep_default_na=False)
+    assert "0045" in set(exc["entry"])  # ids keep their leading zeros
+    assert set(exc["escalate"]) <= {"true", "false"}
+
+
+def test_tradeoffs_page_names_the_bottleneck_and_the_receipt(
+    planned: tuple[Dataset, Plan, Path],
+) -> None:
+    _, _, folder = planned
+    text = (folder / "tradeoffs.md").read_text()
+    assert text.startswith("# S&OP trade-offs: caps")
+    for section in (
+        "Step in now",
+        "Why we are short",
+        "Bottlenecks",
+        "Priority decisions",
+        "Inventory",
+        "Options",
+        "Families",
+    ):
+        assert section in text
+    assert "line **L1**" in text
+    assert "material **M**" in text
+    assert "PO 4500001182 from CapCo" in text
+    assert len(text.splitlines()) < 90  # one page
+
+
+def test_workbook_has_plan_and_tradeoff_sheets(planned: tuple[Dataset, Plan, Path]) -> None:
+    _, _, folder = planned
+    wb = openpyxl.load_workbook(folder / "plan.xlsx")
+    try:
+        assert wb.sheetnames == SHEETS
+        for name in SHEETS:
+            assert wb[name].freeze_panes == "A2", name
+        exc = wb["exceptions"]
+        header = [c.value for c in exc[1]]
+        assert header[: len(EXCEPTION_COLUMNS)] == EXCEPTION_COLUMNS
+        qty = header.index("quantity") + 1
+        assert exc.cell(row=2, column=qty).number_format == "#,##0.00"
+        texts = [c.value for c in wb["tradeoffs"]["B"][1:]]
+        assert any("PO 4500001182" in str(t) for t in texts)
+        assert wb["tradeoffs"].column_dimensions["B"].width >= 60
+    finally:
+        wb.close()
+
+
+def test_report_for_an_existing_plan_folder(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path
+) -> None:
+    ds, _, folder = planned
+    out = report_from_folder(ds, folder, tmp_path / "again")
+    for name in ("exceptions.csv", "bottlenecks.csv", "shortage_causes.csv"):
+        first = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        again = pd.read_csv(out / name, dtype=str, keep_default_na=False)
+        pd.testing.assert_frame_equal(first, again)
+    assert (out / "report.html").is_file() and (out / "plan.xlsx").is_file()
+
+
+def test_read_plan_round_trip(planned: tuple[Dataset, Plan, Path]) -> None:
+    _, result, folder = planned
+    back = read_plan(folder)
+    assert back.summary == result.summary
+    pd.testing.assert_frame_equal(
+        back.service[["entry", "priority", "unmet"]], result.service[["entry", "priority", "unmet"]]
+    )
+    assert back.production["setup"].dtype == bool
+
+
+def test_cli_report(planned: tuple[Dataset, Plan, Path], tmp_path: Path) -> None:
+    _, _, folder = planned
+    dataset = folder.parent / "caps"
+    assert main(["report", str(dataset), str(folder), "--out", str(tmp_path / "r")]) == 0
+    assert (tmp_path / "r" / "tradeoffs.md").is_file()
+    assert main(["report", str(dataset), str(tmp_path / "nothing"), "--out", str(tmp_path)]) != 0
+
+
+def test_a_failed_analysis_still_writes_the_plan_workbook(
+    planned: tuple[Dataset, Plan, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ds, result, _ = planned
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("optimizer.analysis.analyse", broken)
+    with caplog.at_level(logging.ERROR):
+        assert write_reports(ds, result, tmp_path) is None
+    assert (tmp_path / "plan.xlsx").is_file()
+    assert not (tmp_path / "report.html").exists()
+    assert "analysis failed" in caplog.text
+    with pytest.raises(RuntimeError):
+        write_reports(ds, result, tmp_path, strict=True)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_html_report_is_self_contained(planned: tuple[Dataset, Plan, Path]) -> None:
+    _, _, folder = planned
+    html = (folder / "report.html").read_text()
+    assert not re.search(r"<script[^>]+src=", html)  # plotly.js is inline
+    assert not re.search(r"<link[^>]+href=\"https?:", html)
+    assert html.count('class="plotly-graph-div"') == 4
+
+
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="headless Chromium is not installed (Debian package 'chromium'; .ci/run installs it)",
+)
+def test_html_charts_render_in_headless_chromium(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path
+) -> None:
+    _, _, folder = planned
+    exe = _chromium()
+    assert exe is not None
+    run = subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            (folder / "report.html").resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    dom = run.stdout
+    assert run.returncode == 0, run.stderr[-2000:]
+    # plotly.js ran: each chart div became a plot with its SVG layers
+    assert dom.count("js-plotly-plot") >= 4
+    assert dom.count('class="main-svg"') >= 8
+    for chart in ("chart-fill", "chart-waterfall", "chart-load", "chart-inventory"):
+        assert f'id="{chart}"' in dom
+    assert "Line load by week vs capacity" in dom
