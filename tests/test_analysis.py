@@ -150,6 +150,30 @@ def test_line_marginal_value_matches_finite_difference(make: Callable[..., Datas
     assert "LP" in a.notes[0] and "MILP" not in a.notes[0]
 
 
+def test_maintenance_week_gets_the_value_of_an_hour(make: Callable[..., Dataset]) -> None:
+    """L1 is down in W1: A (tier 1, 50 a unit) and B are short 60 each there; an hour
+    in W1 would make 10 A: worth 500, as a re-solve with 1 h in W1 says."""
+    ds = make(**LINE)
+    cal = pd.DataFrame(
+        {
+            "line": ["L1"],
+            "period": ["W1"],
+            "hours": [0.0],
+            "overtime_hours": [0.0],
+            "reason": ["planned maintenance"],
+        }
+    )
+    down = ds.replace(line_calendar=cal)
+    _, a = analysed(down)
+    line = a.bottlenecks[a.bottlenecks["kind"] == "line"].set_index("period")
+    assert line.loc["W1", "marginal_value"] == pytest.approx(500)
+    gain = objective(down) - objective(with_hours(down, "L1", "W1", 1))
+    assert gain == pytest.approx(500)
+    c = a.causes.set_index("entry")
+    text = c.loc["forecast:A:W1", "explanation"]
+    assert "line L1 has no hours in W1 (planned maintenance)" in text
+
+
 def test_overtime_marginal_value_is_net_of_its_cost(make: Callable[..., Dataset]) -> None:
     """B wants 80: 2 h of overtime at 1/h are both used and B is still 20 short (an hour
     is worth 10 B x 5 = 50); one more overtime hour nets 50 - 1 = 49, one more regular

@@ -9,9 +9,12 @@ Before solving, the fixed LP is cleaned of rows and bounds that only repeat anot
 constraint, so that a binding resource carries its own dual instead of sharing it
 with a redundant twin (a degenerate LP splits a price arbitrarily between them):
 
-* production upper bounds ``x <= r (H + OT - s)`` repeat the capacity row (kept
-  only where they are the frozen fence ``x <= prev`` or where the line has no hours);
-* setup links ``x <= r (H + OT - s) y`` with ``y = 1`` repeat the capacity row;
+* production upper bounds repeat the capacity row: kept only as ``x = 0`` where no
+  setup is planned (or the line has no hours) and as the frozen fence ``x <= prev``;
+  the model's bound of what output can still be useful (some optimal plan stays
+  below it) is dropped too, so the LP is MODEL.md's;
+* setup links with ``y`` fixed are ``x <= 0`` (the bound above) or ``x <= M``
+  (implied by the capacity row);
 * the (l,S) windows are valid inequalities implied by the other rows.
 
 Sign convention: a *value* is the decrease of the objective per extra unit of the
@@ -156,7 +159,7 @@ def shadow_prices(
     d = model.data
     R, T = len(d.rp), d.T
     y_plan = plan_setups(d, plan)
-    lp = _fixed_lp(model, y_plan)
+    lp, blocked = _fixed_lp(model, y_plan)
     lexicographic = dataset.settings.priority.mode == "lexicographic"
     if lexicographic:
         lp = _with_tier_limits(model, lp, plan, dataset.settings.priority.tolerance)
@@ -186,15 +189,11 @@ def shadow_prices(
     entry = dual[cons["service"].slice].copy()
     reduced = _reduced_costs(lp, dual)
     production = reduced[model.x]
-    setup_block = np.zeros((R, T))
-    if "setup" in cons and len(model.y_routing):
-        yr, yt = np.nonzero(model.lp.upper[model.y] > 0)
-        link = value[cons["setup"].slice]
-        closed = y_plan[model.y_routing[yr], yt] < 0.5
-        setup_block[model.y_routing[yr[closed]], yt[closed]] = np.maximum(link[closed], 0.0)
+    # x <= 0 where no setup is planned: what lifting it would be worth per unit
+    setup_block = np.where(blocked, np.maximum(-production, 0.0), 0.0)
     fence_block = np.zeros((R, T))
     if d.frozen:
-        at_fence = np.isfinite(lp.upper[model.x[:, : d.frozen]])
+        at_fence = np.isfinite(lp.upper[model.x[:, : d.frozen]]) & ~blocked[:, : d.frozen]
         fence_block[:, : d.frozen] = np.where(
             at_fence, np.maximum(-production[:, : d.frozen], 0.0), 0.0
         )
@@ -279,43 +278,46 @@ def fixed_setup_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:
     y_plan
         ``(R, T)`` 0/1 setup decisions (only the routings with setups are read).
     """
-    return _fixed_lp(model, y_plan)
+    return _fixed_lp(model, y_plan)[0]
 
 
-def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:
+def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, np.ndarray]:
     lp = model.lp
     d = model.data
+    R, T = len(d.rp), d.T
     lower = lp.lower.copy()
     upper = lp.upper.copy()
     row_lower = lp.row_lower.copy()
     row_upper = lp.row_upper.copy()
+    closed = np.zeros((R, T), dtype=bool)  # routings with a setup, none planned
     if len(model.y_routing):
-        fixed = y_plan[model.y_routing]
+        fixed = np.minimum(y_plan[model.y_routing], lp.upper[model.y])
         lower[model.y.ravel()] = fixed.ravel()
-        upper[model.y.ravel()] = np.minimum(fixed, lp.upper[model.y]).ravel()
-    # production bounds: keep the frozen fence and "no hours at all"; the rest repeats
-    # the capacity row
-    x_ub = lp.upper[model.x]
-    T = d.T
-    frozen = np.zeros(x_ub.shape, dtype=bool)
-    frozen[:, : d.frozen] = True
+        upper[model.y.ravel()] = fixed.ravel()
+        closed[model.y_routing] = fixed < 0.5
+    # production bounds: x = 0 without a planned setup, the frozen fence where it is
+    # tighter than the line; the rest only repeats the capacity row
     cap = d.rate[:, None] * np.maximum(
         0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
     )
+    frozen = np.zeros((R, T), dtype=bool)
+    frozen[:, : d.frozen] = True
     fence = frozen & (d.prev[:, :T] < cap)
-    new_ub = np.where(cap > 0, np.where(fence, d.prev, INF), x_ub)
+    hours = (d.H + d.OT)[d.rl] > 0
+    # no setup planned, or a setup longer than the hours: x = 0 (a line with no hours
+    # at all is left to its capacity row, which then carries the value of an hour)
+    blocked = (closed & (cap > 0)) | ((cap <= 0) & hours)
+    new_ub = np.where(fence, d.prev[:, :T], INF)
+    new_ub = np.where(blocked, 0.0, new_ub)
     upper[model.x.ravel()] = new_ub.ravel()
-    cons = lp.constraints
-    if "setup" in cons and len(model.y_routing):
-        yr, yt = np.nonzero(lp.upper[model.y] > 0)
-        open_ = y_plan[model.y_routing[yr], yt] > 0.5
-        rows = np.arange(cons["setup"].start, cons["setup"].stop)
-        row_upper[rows[open_]] = INF
-    if "lot_window" in cons:
-        block = cons["lot_window"]
-        row_lower[block.slice] = -INF
-        row_upper[block.slice] = INF
-    return dataclasses.replace(
+    # setup links (with y fixed: x <= 0, done by the bound, or x <= M, implied by the
+    # capacity row) and the (l,S) windows (valid inequalities) are relaxed
+    for name in ("setup", "lot_window"):
+        if name in lp.constraints:
+            block = lp.constraints[name]
+            row_lower[block.slice] = -INF
+            row_upper[block.slice] = INF
+    fixed_lp = dataclasses.replace(
         lp,
         lower=lower,
         upper=upper,
@@ -323,6 +325,7 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:
         row_lower=row_lower,
         row_upper=row_upper,
     )
+    return fixed_lp, blocked
 
 
 def _with_tier_limits(
