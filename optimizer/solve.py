@@ -19,6 +19,7 @@ from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
 from optimizer.dataset import Dataset
 from optimizer.exceptions import VerificationError
+from optimizer.heuristics import mip_start
 from optimizer.results import Plan, Summary
 from optimizer.settings import Settings
 
@@ -81,7 +82,13 @@ def plan(
         solution, cost, stages = _solve_lexicographic(model, backend, settings, deadline, log)
     else:
         cost = model.lp.cost
-        solution = backend.solve(model.lp, _options(settings, deadline, log))
+        start = None
+        if model.lp.is_mip and backend.capabilities.warm_start:
+            budget = started + build_seconds + 0.4 * settings.solve.time_limit_s
+            start = mip_start(model, backend, min(budget, deadline), settings.solve.threads)
+            if start is not None and log is not None:
+                log(f"soe: starting plan from LP rounding, objective {cost @ start + model.lp.offset:,.2f}")
+        solution = backend.solve(model.lp, _options(settings, deadline, log, start))
         stages = []
     solve_seconds = time.perf_counter() - started - build_seconds
     lp = model.lp
@@ -140,13 +147,17 @@ _MAIN_TERMS = (
 
 
 def _options(
-    settings: Settings, deadline: float, log: Callable[[str], None] | None
+    settings: Settings,
+    deadline: float,
+    log: Callable[[str], None] | None,
+    start: np.ndarray | None = None,
 ) -> SolveOptions:
     return SolveOptions(
         time_limit=max(deadline - time.perf_counter(), 0.01),
         mip_gap=settings.solve.mip_gap,
         threads=settings.solve.threads,
         log=log,
+        start=start,
     )
 
 
@@ -178,7 +189,11 @@ def _solve_lexicographic(
             stage_lp.offset = lp.offset
         else:
             stage_lp.offset = 0.0
-        sol = backend.solve(stage_lp, _options(settings, deadline, log))
+        start = best.values if best is not None else None
+        if start is None and lp.is_mip and backend.capabilities.warm_start:
+            start = mip_start(model, backend, time.perf_counter() + 0.3 * (deadline - time.perf_counter()),
+                              settings.solve.threads)
+        sol = backend.solve(stage_lp, _options(settings, deadline, log, start))
         name = "final" if k is None else f"tier {k}"
         stages.append(
             {

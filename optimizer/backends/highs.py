@@ -45,7 +45,7 @@ class HighsBackend:
     """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
 
     name = "highs"
-    capabilities = Capabilities(integers=True, duals=True, time_limit=True, warm_start=False)
+    capabilities = Capabilities(integers=True, duals=True, time_limit=True, warm_start=True)
 
     def __init__(self) -> None:
         try:
@@ -103,6 +103,10 @@ class HighsBackend:
         status = h.passModel(lp)
         if status == hp.HighsStatus.kError:
             return Solution(SolveStatus.ERROR, message="HiGHS rejected the model")
+        if options.start is not None and model.is_mip:
+            start = hp.HighsSolution()
+            start.col_value = list(options.start)
+            h.setSolution(start)
         h.run()
         seconds = time.perf_counter() - started
         ms = h.getModelStatus()

@@ -1,0 +1,225 @@
+"""A first plan for the MILP: round the LP relaxation's setups, repair with LPs.
+
+Branch and cut on a lot-sizing MILP can spend a whole time limit before its own
+heuristics find a plan that serves demand. This gives it a good start instead:
+
+1. solve the LP relaxation (the formulation's valid inequalities make it tight);
+2. open the setups where the relaxation produces, and solve the LP with those setups
+   fixed and minimum lots relaxed;
+3. close the setups whose lot came out zero or below the minimum lot, and repeat
+   until every open setup makes at least its minimum lot;
+4. solve once more with the minimum lots enforced: a plan feasible for the MILP.
+
+Closing a setup never makes the next LP infeasible (its production can always be
+replaced by shortage), so the loop ends with a valid plan whenever step 1 solved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+
+from formulations.allocation import AllocationModel
+from formulations.lp import LinearModel
+from optimizer.backends import Backend, SolveOptions
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 6
+
+
+def mip_start(
+    model: AllocationModel,
+    backend: Backend,
+    deadline: float,
+    threads: int = 0,
+) -> np.ndarray | None:
+    """A feasible solution of ``model.lp`` (a MILP) found by LP rounding, or ``None``.
+
+    Parameters
+    ----------
+    deadline
+        ``time.perf_counter()`` value by which to give up.
+    """
+    lp = model.lp
+    if not lp.is_mip or not len(model.y_routing):
+        return None
+    ycols = model.y.ravel()
+    xcols = model.x[model.y_routing].ravel()
+    T = model.data.T
+    min_lot = np.repeat(model.data.min_lot[model.y_routing], T)
+    continuous = np.zeros(lp.num_cols, dtype=bool)
+
+    def solve(m: LinearModel) -> np.ndarray | None:
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return None
+        sol = backend.solve(m, SolveOptions(time_limit=left, threads=threads))
+        return sol.values if sol.status.has_solution else None
+
+    relaxed = solve(dataclasses.replace(lp, integer=continuous))
+    if relaxed is None:
+        return None
+    allowed = lp.upper[ycols] > 0.5
+    no_min_lot = _without_rows(lp, "min_lot")
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    batched = _batch(relaxed[xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
+    for lots in (batched, relaxed[xcols]):
+        open_ = _fits(model, lots, allowed)
+        values = None
+        for round_ in range(MAX_ROUNDS):
+            values = solve(_fix(no_min_lot, ycols, open_, continuous))
+            if values is None:
+                break
+            x = values[xcols]
+            close = open_ & ((x <= 1e-6) | (x < min_lot - 1e-6))
+            logger.debug("mip start round %d: %d setups open, %d closed", round_, open_.sum(),
+                         close.sum())
+            open_ &= ~close
+            if not close.any():
+                break
+        if values is not None and (min_lot > 0).any():
+            values = solve(_fix(lp, ycols, open_, continuous))
+        if values is not None:
+            obj = float(lp.cost @ values)
+            logger.debug("mip start candidate: %.2f", obj)
+            if best is None or obj < best[0]:
+                best = (obj, values, open_)
+    if best is None:
+        return None
+    _, values, open_ = best
+    # setups that make nothing are closed (saves their cost and hours)
+    idle = open_ & (values[xcols] <= 1e-6)
+    if idle.any():
+        open_ &= ~idle
+        again = solve(_fix(lp, ycols, open_, continuous))
+        if again is not None:
+            values = again
+    values = values.copy()
+    values[ycols] = open_.astype(np.float64)
+    return values
+
+
+def improve(
+    model: AllocationModel,
+    backend: Backend,
+    start: np.ndarray,
+    deadline: float,
+    threads: int = 0,
+    window: int = 3,
+    mip_gap: float = 0.0,
+) -> np.ndarray:
+    """Fix-and-optimize: free the setups of a few periods at a time, keep the rest as in
+    the current plan, and let the MILP solver improve that small problem from the
+    current plan. Windows slide over the horizon until the deadline or no gain.
+
+    Every sub-problem contains the current plan, so the result is never worse.
+    """
+    lp = model.lp
+    T = model.data.T
+    ycols = model.y.ravel()
+    period = np.tile(np.arange(T), len(model.y_routing))
+    best = start
+    best_obj = float(lp.cost @ start)
+    step = max(1, window - 1)
+    windows = list(range(0, max(T - window, 0) + 1, step))
+    if windows[-1] + window < T:
+        windows.append(T - window)
+    for sweep in range(2):
+        gained = False
+        for t0 in windows:
+            left = deadline - time.perf_counter()
+            if left <= 0.2:
+                return best
+            free = (period >= t0) & (period < t0 + window)
+            lower = lp.lower.copy()
+            upper = lp.upper.copy()
+            on = best[ycols]
+            lower[ycols[~free]] = on[~free]
+            upper[ycols[~free]] = on[~free]
+            integer = lp.integer.copy()
+            integer[ycols[~free]] = False
+            sub = dataclasses.replace(lp, lower=lower, upper=upper, integer=integer)
+            budget = min(left, max(1.0, left / max(1, len(windows))))
+            sol = backend.solve(
+                sub, SolveOptions(time_limit=budget, threads=threads, mip_gap=mip_gap, start=best)
+            )
+            if sol.status.has_solution and sol.values is not None:
+                obj = float(lp.cost @ sol.values)
+                if obj < best_obj - 1e-9 * max(1.0, abs(best_obj)):
+                    logger.debug("fix-and-optimize sweep %d periods %d-%d: %.2f -> %.2f",
+                                 sweep, t0, t0 + window - 1, best_obj, obj)
+                    best, best_obj, gained = sol.values, obj, True
+        if not gained:
+            break
+    return best
+
+
+def _batch(lots: np.ndarray, min_lot: np.ndarray) -> np.ndarray:
+    """(routings, T): the relaxation's production gathered into lots of at least the
+    minimum, each made in the first period it serves (earlier is feasible, later not)."""
+    out = np.zeros_like(lots)
+    for r in np.flatnonzero((lots > 1e-6).any(axis=1)):
+        acc = 0.0
+        first = -1
+        for t in range(lots.shape[1]):
+            q = lots[r, t]
+            if q <= 1e-6:
+                continue
+            if first < 0:
+                first = t
+            acc += q
+            if acc >= min_lot[r, t]:
+                out[r, first] = acc
+                acc, first = 0.0, -1
+        if first >= 0:
+            out[r, first] = max(acc, min_lot[r, first])
+    return out
+
+
+def _fits(model: AllocationModel, lots: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Setups to open: per line and period, the relaxation's largest lots first, as many
+    as fit in the hours (run hours of the lot plus the setup)."""
+    d = model.data
+    T = d.T
+    routing = np.repeat(model.y_routing, T)
+    period = np.tile(np.arange(T), len(model.y_routing))
+    line = d.rl[routing]
+    hours = lots / d.rate[routing] + d.setup_hours[routing]
+    cand = allowed & (lots > 1e-6)
+    idx = np.flatnonzero(cand)
+    # order by line, period, then lot size descending
+    order = idx[np.lexsort((-lots[idx], period[idx], line[idx]))]
+    key = line[order] * T + period[order]
+    h = hours[order]
+    csum = np.cumsum(h)
+    first = np.r_[True, key[1:] != key[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
+    before = np.r_[0.0, csum][group_start]
+    used = csum - before
+    capacity = (d.H + d.OT)[line[order], period[order]]
+    chosen = np.zeros(len(lots), dtype=bool)
+    chosen[order[used <= capacity + 1e-9]] = True
+    return chosen
+
+
+def _fix(lp: LinearModel, cols: np.ndarray, on: np.ndarray, continuous: np.ndarray) -> LinearModel:
+    lower = lp.lower.copy()
+    upper = lp.upper.copy()
+    lower[cols] = upper[cols] = on.astype(np.float64)
+    return dataclasses.replace(lp, lower=lower, upper=upper, integer=continuous)
+
+
+def _without_rows(lp: LinearModel, name: str) -> LinearModel:
+    """The model with one constraint family switched off (bounds opened)."""
+    block = lp.constraints.get(name)
+    if block is None:
+        return lp
+    lo = lp.row_lower.copy()
+    up = lp.row_upper.copy()
+    lo[block.slice] = -np.inf
+    up[block.slice] = np.inf
+    return dataclasses.replace(lp, row_lower=lo, row_upper=up)
