@@ -188,7 +188,7 @@ def load_dataset(path: str | Path) -> Dataset:
     if path.is_dir():
         raws, settings_raw, settings_source = _read_folder(path, problems, notes)
     elif path.is_file() and path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raws, settings_raw, settings_source = _read_workbook(path, problems)
+        raws, settings_raw, settings_source = _read_workbook(path, problems, notes)
         missing = f"{path.name}, sheet {{table}}"
     elif path.exists():
         raise DatasetError(
@@ -336,7 +336,7 @@ def _toml_key_lines(text: str) -> dict[str, int]:
 
 
 def _read_workbook(
-    book: Path, problems: list[Problem]
+    book: Path, problems: list[Problem], notes: list[str]
 ) -> tuple[dict[str, _RawTable], dict[str, Any] | None, str]:
     import openpyxl  # a runtime dependency, imported only when a workbook is read
 
@@ -369,7 +369,7 @@ def _read_workbook(
             )
         for s in wb.sheetnames:
             if s.strip().lower() not in TABLES and s.strip().lower() != "settings":
-                logger.info("%s: unknown sheet %r ignored", book.name, s)
+                notes.append(f"{book.name}, sheet {s}: unknown sheet, ignored")
     finally:
         wb.close()
     return raws, settings_raw, f"{book.name}, sheet settings"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -174,12 +175,34 @@ class Plan:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as CSV: floats in full precision (``repr``), booleans as true/false."""
+    """A table as CSV: floats as plain decimals in full precision (the shortest text that
+    reads back to the same number, never an exponent), booleans as true/false, blank
+    for a missing number."""
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = plain_decimals(out[col].to_numpy(dtype=np.float64))
     out.to_csv(path, index=False, lineterminator="\n")
+
+
+def plain_decimals(values: np.ndarray) -> list[str]:
+    """``0.00005`` rather than ``5e-05``; ``""`` for NaN; integers without ``.0``."""
+    out: list[str] = []
+    for v in values.tolist():
+        if v != v:
+            out.append("")
+        elif v == 0:
+            out.append("0")
+        else:
+            text = repr(v)
+            if "e" in text:
+                text = np.format_float_positional(v, unique=True, trim="-")
+            elif text.endswith(".0"):
+                text = text[:-2]
+            out.append(text)
+    return out
 
 
 def _replace_folder(new: Path, target: Path) -> None:
