@@ -14,11 +14,11 @@ has hundreds of thousands of rows; their schema is declared once in
 from __future__ import annotations
 
 import csv
-import re
 import datetime as dt
 import io
 import logging
 import math
+import re
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -350,7 +350,7 @@ def _read_workbook(
     settings_raw: dict[str, Any] | None = None
     sheets = {s.strip().lower(): s for s in wb.sheetnames}
     try:
-        for name, table in TABLES.items():
+        for name in TABLES:
             if name not in sheets:
                 continue
             source = f"{book.name}, sheet {sheets[name]}"
@@ -456,10 +456,7 @@ def _frame_to_raw(frame: pd.DataFrame) -> pd.DataFrame:
         s = frame[col]
         name = str(col).strip().lower()
         if pd.api.types.is_datetime64_any_dtype(s):
-            out[name] = [
-                "" if pd.isna(v) else v.date().isoformat()
-                for v in s  # type: ignore[union-attr]
-            ]
+            out[name] = ["" if pd.isna(v) else v.date().isoformat() for v in s]
         elif pd.api.types.is_bool_dtype(s):
             out[name] = ["true" if v else "false" for v in s]
         elif pd.api.types.is_integer_dtype(s):
@@ -538,7 +535,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
         parsed = pd.to_datetime(pd.Series(cells), format="%Y-%m-%d", errors="coerce")
         bad = ~blank & parsed.isna().to_numpy()
         check.rows(raw, bad, col.name, lambda i: f"'{cells[i]}' is not an ISO date (YYYY-MM-DD)")
-        return parsed.to_numpy()
+        return np.asarray(parsed.to_numpy())
     values = pd.to_numeric(pd.Series(cells).where(~blank, None), errors="coerce").to_numpy(
         dtype=np.float64
     )
@@ -597,12 +594,10 @@ def _unknown(
     known: Any,
     what: str,
     check: _Checker,
-    allow_blank: bool = False,
 ) -> np.ndarray:
+    """Report values of ``column`` not in ``known`` (blank cells are not checked)."""
     values = frame[column].to_numpy(dtype=object)
-    bad = ~pd.Series(values).isin(known).to_numpy() & (values != "")
-    if not allow_blank:
-        bad |= False
+    bad: np.ndarray = ~pd.Series(values).isin(known).to_numpy() & (values != "")
     name, _, hint = what.partition(" (")
     suffix = f" ({hint}" if hint else ""
     check.rows(raw, bad, column, lambda i: f"unknown {name} '{values[i]}'{suffix}")
@@ -790,8 +785,8 @@ def _build(
             for i in np.flatnonzero(after):
                 what = "order" if t == "orders" else "receipt"
                 notes.append(
-                    f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]} is after the "
-                    "last period, left out"
+                    f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]}"
+                    " is after the last period, left out"
                 )
             keep = ~after & ~unparsed
             frame = frame.copy()
@@ -832,14 +827,15 @@ def _build(
             zip(frames["routings"]["product"], frames["routings"]["line"], strict=True)
         )
         has = np.array(
-            [(p, l) in routing_keys for p, l in zip(pp["product"], pp["line"], strict=True)],
+            [key in routing_keys for key in zip(pp["product"], pp["line"], strict=True)],
             dtype=bool,
         )
         known_pl = pp["product"].isin(product_ids).to_numpy() & pp["line"].isin(line_ids).to_numpy()
         for i in np.flatnonzero(~has & known_pl)[:_MAX_ROWS_PER_PROBLEM]:
             notes.append(
                 f"{raws['previous_plan'].source}, row {raws['previous_plan'].rows[i]}: product "
-                f"'{pp['product'].iloc[i]}' has no routing on line '{pp['line'].iloc[i]}', row left out"
+                f"'{pp['product'].iloc[i]}' has no routing on line '{pp['line'].iloc[i]}',"
+                " row left out"
             )
         frames["previous_plan"] = pp[has].reset_index(drop=True)
 

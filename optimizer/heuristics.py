@@ -76,8 +76,9 @@ def mip_start(
                 break
             x = values[xcols]
             close = open_ & ((x <= 1e-6) | (x < min_lot - 1e-6))
-            logger.debug("mip start round %d: %d setups open, %d closed", round_, open_.sum(),
-                         close.sum())
+            logger.debug(
+                "mip start round %d: %d setups open, %d closed", round_, open_.sum(), close.sum()
+            )
             open_ &= ~close
             if not close.any():
                 break
@@ -150,8 +151,14 @@ def improve(
             if sol.status.has_solution and sol.values is not None:
                 obj = float(lp.cost @ sol.values)
                 if obj < best_obj - 1e-9 * max(1.0, abs(best_obj)):
-                    logger.debug("fix-and-optimize sweep %d periods %d-%d: %.2f -> %.2f",
-                                 sweep, t0, t0 + window - 1, best_obj, obj)
+                    logger.debug(
+                        "fix-and-optimize sweep %d periods %d-%d: %.2f -> %.2f",
+                        sweep,
+                        t0,
+                        t0 + window - 1,
+                        best_obj,
+                        obj,
+                    )
                     best, best_obj, gained = sol.values, obj, True
         if not gained:
             break

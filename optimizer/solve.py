@@ -87,7 +87,8 @@ def plan(
             budget = started + build_seconds + 0.4 * settings.solve.time_limit_s
             start = mip_start(model, backend, min(budget, deadline), settings.solve.threads)
             if start is not None and log is not None:
-                log(f"soe: starting plan from LP rounding, objective {cost @ start + model.lp.offset:,.2f}")
+                value = float(cost @ start + model.lp.offset)
+                log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
         solution = backend.solve(model.lp, _options(settings, deadline, log, start))
         stages = []
     solve_seconds = time.perf_counter() - started - build_seconds
@@ -191,8 +192,12 @@ def _solve_lexicographic(
             stage_lp.offset = 0.0
         start = best.values if best is not None else None
         if start is None and lp.is_mip and backend.capabilities.warm_start:
-            start = mip_start(model, backend, time.perf_counter() + 0.3 * (deadline - time.perf_counter()),
-                              settings.solve.threads)
+            start = mip_start(
+                model,
+                backend,
+                time.perf_counter() + 0.3 * (deadline - time.perf_counter()),
+                settings.solve.threads,
+            )
         sol = backend.solve(stage_lp, _options(settings, deadline, log, start))
         name = "final" if k is None else f"tier {k}"
         stages.append(
@@ -223,7 +228,7 @@ def _solve_lexicographic(
     if best is None or best.values is None:
         return Solution(worst), final_cost, stages
     status = worst if worst.has_solution else SolveStatus.FEASIBLE
-    if stages[-1]["stage"] != "final" or not stages[-1]["status"] in ("optimal", "feasible"):
+    if stages[-1]["stage"] != "final" or stages[-1]["status"] not in ("optimal", "feasible"):
         best = Solution(
             status,
             best.limit,
@@ -246,7 +251,7 @@ def clean(lp: LinearModel, values: np.ndarray) -> np.ndarray:
     v = np.clip(values, lp.lower, lp.upper)
     v = np.where(lp.integer, np.round(v), v)
     v[np.abs(v) < 1e-9] = 0.0
-    return v
+    return np.asarray(v, dtype=np.float64)
 
 
 def rates(service: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -19,23 +20,22 @@ from optimizer.backends.base import (
 )
 from optimizer.exceptions import BackendUnavailable
 
-
 _banner_shown = False
 
 
-def _new_highs(hp: object) -> object:
+def _new_highs(hp: Any) -> Any:
     """A ``Highs`` instance; the copyright banner HiGHS prints on the first one in a
     process goes to the void, so only our own output reaches the planner's terminal."""
     global _banner_shown
     if _banner_shown:
-        return hp.Highs()  # type: ignore[attr-defined]
+        return hp.Highs()
     _banner_shown = True
     sys.stdout.flush()
     saved = os.dup(1)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 1)
-            return hp.Highs()  # type: ignore[attr-defined]
+            return hp.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)

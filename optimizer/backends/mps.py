@@ -43,7 +43,7 @@ def to_mps(model: LinearModel) -> str:
         line = cost_line.get(c)
         if line is not None:
             out.append(line)
-        k = int(counts[c])
+        k = int(counts[c].item())
         if k:
             out.extend(entries[pos : pos + k])
             pos += k
@@ -61,7 +61,7 @@ def to_mps(model: LinearModel) -> str:
         out += [f" RNG R{i} {v}" for i, v in zip(ri, _num(up[ri] - lo[ri]), strict=True)]
     out.append("BOUNDS")
     lower, upper = model.lower, model.upper
-    for c in np.flatnonzero((lower != 0) | integer):
+    for c in np.flatnonzero((lower != 0) | integer).tolist():
         out.append(
             f" LO BND C{c} {float(lower[c])!r}" if np.isfinite(lower[c]) else f" MI BND C{c}"
         )

@@ -53,7 +53,8 @@ def dataset_summary(dataset: Dataset) -> str:
         f"  materials  {len(dataset.materials)} ({len(dataset.bom)} BOM rows,"
         f" {len(dataset.receipts)} receipts)",
         f"  demand     {len(ent)} entries ({(ent['kind'] == 'order').sum()} orders,"
-        f" {(ent['kind'] == 'forecast').sum()} forecast), signal '{dataset.settings.demand.signal}'",
+        f" {(ent['kind'] == 'forecast').sum()} forecast),"
+        f" signal '{dataset.settings.demand.signal}'",
     ]
     by_tier = ent.groupby("priority")["quantity"].agg(["count", "sum"])
     for tier, row in by_tier.iterrows():
