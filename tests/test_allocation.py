@@ -90,7 +90,10 @@ def test_capacity_crunch_forces_prebuild(make: Callable[..., Dataset], solver: s
     ],
 )
 def test_late_material_receipt_moves_production(
-    make: Callable[..., Dataset], solver: str, receipt_period: str, made: dict[str, float],
+    make: Callable[..., Dataset],
+    solver: str,
+    receipt_period: str,
+    made: dict[str, float],
     short: float,
 ) -> None:
     """Line makes 40/week; 80 due in W3; each unit needs one cap, and the 80 caps arrive
@@ -250,7 +253,10 @@ def test_min_lot(make: Callable[..., Dataset], solver: str) -> None:
 
 @pytest.mark.parametrize(("ot_cost", "overtime", "objective"), [(20, 5, 100), (40, 0, 150)])
 def test_overtime_only_when_cheaper_than_shortage(
-    make: Callable[..., Dataset], solver: str, ot_cost: float, overtime: float,
+    make: Callable[..., Dataset],
+    solver: str,
+    ot_cost: float,
+    overtime: float,
     objective: float,
 ) -> None:
     """10 h + 5 h overtime at rate 10, demand 150, c_short 3: an overtime hour saves 30.

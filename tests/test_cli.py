@@ -40,12 +40,21 @@ def test_validate_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "no such file or folder" in capsys.readouterr().err
 
 
-def test_plan_writes_the_folder(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_writes_the_folder(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "plan"
     assert main(["plan", str(dataset), "--out", str(out), "--no-report"]) == 0
     names = {p.name for p in out.iterdir()}
-    assert {"production.csv", "inventory.csv", "service.csv", "shipments.csv", "lines.csv",
-            "materials.csv", "summary.json"} <= names
+    assert {
+        "production.csv",
+        "inventory.csv",
+        "service.csv",
+        "shipments.csv",
+        "lines.csv",
+        "materials.csv",
+        "summary.json",
+    } <= names
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "optimal"
     # B (tier 2) is short 20 a week: 40 x 5 x 10^0 = 200
@@ -101,7 +110,9 @@ def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "x", "--out", "y", "--solver", "gurobi"]) == 2
 
 
-def test_unknown_solver_in_settings(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_solver_in_settings(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (dataset / "settings.toml").write_text("[solve]\nsolver = 'gurobi'\n")
     assert main(["plan", str(dataset), "--out", str(tmp_path / "p")]) == 2
     assert "settings.toml, row 2, column solve.solver" in capsys.readouterr().err

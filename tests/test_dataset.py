@@ -76,7 +76,10 @@ BROKEN: list[tuple[str, dict[str, str | None], tuple[str, int | None, str | None
     ),
     (
         "bom names an unknown material",
-        {"materials": "material\nCAP", "bom": "product,material,quantity_per_unit\nA,CAP,1\nA,BOTTLE,1"},
+        {
+            "materials": "material\nCAP",
+            "bom": "product,material,quantity_per_unit\nA,CAP,1\nA,BOTTLE,1",
+        },
         ("bom.csv", 3, "material", "unknown material 'BOTTLE'"),
     ),
     (
@@ -224,9 +227,13 @@ def _broken_folder(tmp_path: Path, changes: dict[str, str | None]) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN]
+)
 def test_broken_dataset_is_located(
-    tmp_path: Path, changes: dict[str, str | None], expected: tuple[str, int | None, str | None, str]
+    tmp_path: Path,
+    changes: dict[str, str | None],
+    expected: tuple[str, int | None, str | None, str],
 ) -> None:
     folder = _broken_folder(tmp_path, changes)
     with pytest.raises(DatasetError) as info:
@@ -315,12 +322,22 @@ def test_defaults_applied(make: Callable[..., Dataset]) -> None:
     assert ds.settings == Settings()
     s = ds.settings
     assert (s.solve.solver, s.solve.time_limit_s, s.solve.mip_gap, s.solve.threads) == (
-        "highs", 60, 0.005, 0)
+        "highs",
+        60,
+        0.005,
+        0,
+    )
     assert (s.demand.signal, s.demand.max_lateness) == ("max", 0)
     assert (s.priority.mode, s.priority.tier_weight_base, s.priority.tolerance) == (
-        "weighted", 10, 0)
-    assert (s.stability.frozen_periods, s.stability.frozen_shortfall_cost,
-            s.stability.change_cost) == (0, 0, 0)
+        "weighted",
+        10,
+        0,
+    )
+    assert (
+        s.stability.frozen_periods,
+        s.stability.frozen_shortfall_cost,
+        s.stability.change_cost,
+    ) == (0, 0, 0)
     # the last period's end is its start plus the previous period's length
     assert ds.periods["end"].iloc[-1] == pd.Timestamp("2026-12-14")
 
@@ -392,8 +409,18 @@ def test_xlsx_and_csv_load_to_equal_datasets(tmp_path: Path, make: Callable[...,
     )
     book = tmp_path / "ds.xlsx"
     with pd.ExcelWriter(book) as writer:
-        for table in ("periods", "products", "lines", "routings", "forecast", "materials", "bom",
-                      "receipts", "customers", "orders"):
+        for table in (
+            "periods",
+            "products",
+            "lines",
+            "routings",
+            "forecast",
+            "materials",
+            "bom",
+            "receipts",
+            "customers",
+            "orders",
+        ):
             frame = getattr(ds, table).drop(columns=["past_due"], errors="ignore")
             if table == "periods":
                 frame = frame.drop(columns=["end"])
@@ -406,8 +433,18 @@ def test_xlsx_and_csv_load_to_equal_datasets(tmp_path: Path, make: Callable[...,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from_book = load_dataset(book)
-    for table in ("periods", "products", "lines", "routings", "forecast", "materials", "bom",
-                  "receipts", "customers", "orders"):
+    for table in (
+        "periods",
+        "products",
+        "lines",
+        "routings",
+        "forecast",
+        "materials",
+        "bom",
+        "receipts",
+        "customers",
+        "orders",
+    ):
         pd.testing.assert_frame_equal(
             getattr(from_book, table), getattr(ds, table), check_dtype=False, obj=table
         )
@@ -432,11 +469,15 @@ def test_xlsx_missing_sheet_is_located(tmp_path: Path) -> None:
 
 def test_from_frames_validates_and_locates() -> None:
     frames = {
-        "periods": pd.DataFrame({"period": ["W1", "W2"], "start": pd.to_datetime(["2026-11-30", "2026-12-07"])}),
+        "periods": pd.DataFrame(
+            {"period": ["W1", "W2"], "start": pd.to_datetime(["2026-11-30", "2026-12-07"])}
+        ),
         "products": pd.DataFrame({"product": ["A"], "shortage_cost": [5.0]}),
         "lines": pd.DataFrame({"line": ["L1"], "hours": [10]}),
         "routings": pd.DataFrame({"product": ["A"], "line": ["L1"], "rate": [10.0]}),
-        "forecast": pd.DataFrame({"product": ["A", "A"], "period": ["W1", "W2"], "quantity": [5, -1]}),
+        "forecast": pd.DataFrame(
+            {"product": ["A", "A"], "period": ["W1", "W2"], "quantity": [5, -1]}
+        ),
     }
     with pytest.raises(DatasetError) as info:
         Dataset.from_frames(frames)

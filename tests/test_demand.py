@@ -26,8 +26,12 @@ ORDERS = (
 
 @pytest.fixture
 def ds(make: Callable[..., Dataset]) -> Dataset:
-    return make(products=PRODUCTS, customers=CUSTOMERS, orders=ORDERS,
-                routings="product,line,rate\nA,L1,10\nB,L1,10")
+    return make(
+        products=PRODUCTS,
+        customers=CUSTOMERS,
+        orders=ORDERS,
+        routings="product,line,rate\nA,L1,10\nB,L1,10",
+    )
 
 
 def _by_entry(dataset: Dataset) -> dict[str, tuple[object, ...]]:
@@ -75,7 +79,13 @@ def test_forecast_signal(ds: Dataset) -> None:
 def test_entries_ordered_by_due_then_product(ds: Dataset) -> None:
     e = entries(ds)
     assert e["entry"].tolist() == [
-        "O1", "O2", "forecast:A:W1", "forecast:B:W1", "O3", "O4", "forecast:B:W2"
+        "O1",
+        "O2",
+        "forecast:A:W1",
+        "forecast:B:W1",
+        "O3",
+        "O4",
+        "forecast:B:W2",
     ]
 
 
