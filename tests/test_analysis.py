@@ -422,3 +422,24 @@ def test_no_shortage_gives_empty_tables(make: Callable[..., Dataset]) -> None:
     assert a.exceptions.empty and a.causes.empty and a.priorities.empty
     assert list(a.causes.columns[: len(CAUSE_COLUMNS)]) == CAUSE_COLUMNS
     assert a.options.empty
+
+
+def test_without_duals_causes_come_from_the_plan(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the fixed-setup LP cannot be solved, the report says so and still names
+    the resources the plan uses up."""
+
+    def no_backend(name: str) -> object:
+        raise RuntimeError("no solver today")
+
+    ds = make(**RECEIPT)
+    p = run(ds)
+    monkeypatch.setattr("optimizer.analysis.duals.get_backend", no_backend)
+    a = analyse(ds, p, what_ifs=False)
+    assert not a.shadow.available
+    assert "unavailable" in a.notes[0]
+    assert (a.bottlenecks["marginal_value"] == 0).all()
+    row = a.causes.iloc[0]
+    assert (row["entry"], row["cause_kind"], row["resource"]) == ("forecast:A:W2", "material", "M")
+    assert "PO 4500001182 from CapCo" in row["explanation"]

@@ -238,3 +238,38 @@ def test_html_charts_render_in_headless_chromium(
     for chart in ("chart-fill", "chart-waterfall", "chart-load", "chart-inventory"):
         assert f'id="{chart}"' in dom
     assert "Line load by week vs capacity" in dom
+
+
+@pytest.mark.parametrize("engine", ["xlsxwriter", "openpyxl"])
+def test_workbook_engines_agree(
+    planned: tuple[Dataset, Plan, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: str,
+) -> None:
+    """Without XlsxWriter the workbook is written by openpyxl, with the same formats."""
+    import sys
+
+    from optimizer.reports.excel import write_workbook
+
+    _, result, _ = planned
+    if engine == "openpyxl":
+        monkeypatch.setitem(sys.modules, "xlsxwriter", None)  # import fails
+    else:
+        pytest.importorskip("xlsxwriter")
+    path = write_workbook(tmp_path / "plan.xlsx", result.tables(), result.summary)
+    wb = openpyxl.load_workbook(path)
+    try:
+        assert wb.sheetnames == ["summary", *SHEETS[-6:]]
+        lines = wb["lines"]
+        assert lines.freeze_panes == "A2"
+        assert lines["A1"].font.b
+        header = [c.value for c in lines[1]]
+        util = header.index("utilization") + 1
+        assert lines.cell(row=2, column=util).number_format == "0.0%"
+        assert lines.auto_filter.ref is not None
+        service = wb["service"]
+        entries = [c.value for c in service["A"][1:]]
+        assert "0045" in entries  # an id stays text
+    finally:
+        wb.close()

@@ -144,7 +144,10 @@ def analyse(
     dataset = _as_planned(dataset, plan.summary)
     limit = dataset.settings.solve.time_limit_s
     seconds = what_if_seconds if what_if_seconds is not None else min(MAX_SECONDS, limit)
-    shadow = shadow_prices(dataset, plan, time_limit=min(MAX_SECONDS, limit))
+    # the fixed-setup LP is about as hard as the plan's root LP: give it the time the
+    # plan took (twice), at least MAX_SECONDS, at most the plan's own limit
+    dual_seconds = min(limit, max(MAX_SECONDS, 2 * plan.summary.solve_seconds))
+    shadow = shadow_prices(dataset, plan, time_limit=dual_seconds)
     notes = [shadow.note]
     if plan.summary.status != "optimal":
         notes.append(
