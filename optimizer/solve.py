@@ -6,6 +6,7 @@ plan, nothing global is changed, and the result is a picklable :class:`Plan`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
+from optimizer.backends.base import relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import VerificationError
 from optimizer.heuristics import mip_start
@@ -91,6 +93,9 @@ def plan(
                 log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
         solution = backend.solve(model.lp, _options(settings, deadline, log, start))
         stages = []
+    if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
+        final = dataclasses.replace(model.lp, cost=cost)
+        solution = _polish(final, solution, backend, settings, deadline)
     solve_seconds = time.perf_counter() - started - build_seconds
     lp = model.lp
     base: dict[str, Any] = dict(
@@ -244,6 +249,44 @@ def _solve_lexicographic(
             status, best.limit, best.values, best.objective, best.bound, best.gap, best.seconds
         )
     return best, final_cost, stages
+
+
+def _polish(
+    lp: LinearModel,
+    solution: Solution,
+    backend: Any,
+    settings: Settings,
+    deadline: float,
+) -> Solution:
+    """Re-solve the LP with the setups of a MIP solution fixed.
+
+    A MIP solver may return continuous values that are feasible but not the best for
+    its setups (a safety-stock shortfall left above what the stock implies, say). With
+    the setups fixed the rest is an LP: solving it makes the plan's quantities the
+    cheapest for those setups, so the tables, the objective and its terms agree.
+    Gets at least a few seconds even when the time limit is spent.
+    """
+    assert solution.values is not None
+    ints = lp.integer
+    fixed = np.round(np.clip(solution.values[ints], lp.lower[ints], lp.upper[ints]))
+    lower = lp.lower.copy()
+    upper = lp.upper.copy()
+    lower[ints] = upper[ints] = fixed
+    relaxed = dataclasses.replace(lp, lower=lower, upper=upper, integer=np.zeros_like(ints))
+    left = max(deadline - time.perf_counter(), min(10.0, 0.2 * settings.solve.time_limit_s))
+    polished = backend.solve(relaxed, SolveOptions(time_limit=left, threads=settings.solve.threads))
+    if polished.status is not SolveStatus.OPTIMAL or polished.values is None:
+        return solution
+    before = float(lp.cost @ solution.values)
+    after = float(lp.cost @ polished.values)
+    if after > before + 1e-9 * max(1.0, abs(before)):
+        return solution
+    values = polished.values.copy()
+    values[ints] = fixed
+    objective = after + lp.offset
+    bound = min(solution.bound, objective) if np.isfinite(solution.bound) else solution.bound
+    gap = relative_gap(objective, bound) if np.isfinite(bound) else solution.gap
+    return dataclasses.replace(solution, values=values, objective=objective, bound=bound, gap=gap)
 
 
 def clean(lp: LinearModel, values: np.ndarray) -> np.ndarray:

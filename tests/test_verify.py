@@ -648,14 +648,11 @@ def test_every_optimal_plan_verifies(ds: Dataset) -> None:
     assert verify_plan(ds, result) == []
 
 
-@pytest.mark.xfail(
-    reason="HiGHS's final lexicographic stage returns a safety-stock shortfall of 10 where "
-    "closing inventory is 39 (values cost 51, HiGHS reports 46): summary.json's safety_stock "
-    "term disagrees with the tables. Found by the property test above.",
-    strict=False,
-)
 @pytest.mark.filterwarnings("ignore::optimizer.exceptions.DatasetWarning")
 def test_lexicographic_safety_stock_term() -> None:
+    """Found by the property test above: HiGHS's final lexicographic stage returned a
+    safety-stock shortfall of 10 where closing stock was 39. Fixed by polishing every MIP
+    solution with an LP over its setups (optimizer.solve._polish)."""
     ds = Dataset.from_frames(
         periods=pd.DataFrame({"period": ["W1", "W2"], "start": ["2026-11-02", "2026-11-09"]}),
         products=pd.DataFrame(
