@@ -34,8 +34,6 @@ def entries(dataset: Dataset) -> pd.DataFrame:
         forecast remainder, orders in file order.
     """
     signal = dataset.settings.demand.signal
-    period_pos = {p: i for i, p in enumerate(dataset.periods["period"])}
-    product_pos = {p: i for i, p in enumerate(dataset.products["product"])}
     product_prio = dict(zip(dataset.products["product"], dataset.products["priority"], strict=True))
     parts: list[pd.DataFrame] = []
 
@@ -101,8 +99,8 @@ def entries(dataset: Dataset) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
     out = pd.concat(parts, ignore_index=True)
-    out["_t"] = out["due"].map(period_pos)
-    out["_p"] = out["product"].map(product_pos)
+    out["_t"] = pd.Index(dataset.periods["period"]).get_indexer(out["due"])
+    out["_p"] = pd.Index(dataset.products["product"]).get_indexer(out["product"])
     out["_k"] = (out["kind"] == "forecast").astype(np.int64)
     out = out.sort_values(["_t", "_p", "_k", "_seq"], kind="stable", ignore_index=True)
     return out[COLUMNS]
