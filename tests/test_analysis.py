@@ -443,3 +443,15 @@ def test_without_duals_causes_come_from_the_plan(
     row = a.causes.iloc[0]
     assert (row["entry"], row["cause_kind"], row["resource"]) == ("forecast:A:W2", "material", "M")
     assert "PO 4500001182 from CapCo" in row["explanation"]
+
+
+def test_what_ifs_are_skipped_when_the_plan_was_slow(make: Callable[..., Dataset]) -> None:
+    """A plan that took longer than a what-if may take gets no what-if (the report
+    says why) instead of three solves that would all stop at their limit."""
+    ds = make(**LINE)
+    p = run(ds)
+    slow = Plan(p.summary.model_copy(update={"solve_seconds": 60.0}), p.tables(), p.dataset_name)
+    a = analyse(ds, slow)
+    assert a.options.empty
+    assert any("what-ifs skipped" in n for n in a.notes)
+    assert not analyse(ds, slow, what_if_seconds=120).options.empty

@@ -46,6 +46,7 @@ def write_reports(
     folder: Path,
     *,
     what_ifs: bool = True,
+    what_if_seconds: float | None = None,
     strict: bool = False,
 ) -> Analysis | None:
     """Write the reports of a plan into ``folder`` (called before the folder is renamed).
@@ -60,6 +61,9 @@ def write_reports(
         The plan folder (or any folder) to write into.
     what_ifs
         Re-solve the automatic what-ifs (:mod:`optimizer.analysis.whatif`).
+    what_if_seconds
+        Time limit of each what-if; default ``min(10 s, the plan's time limit)``, and
+        the what-ifs are skipped when the plan itself took longer than that.
     strict
         Raise when the analysis fails. By default a failing analysis is logged as an
         error and only ``plan.xlsx`` (the plan tables) is written, so that a report
@@ -77,7 +81,7 @@ def write_reports(
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        analysis = analyse(dataset, plan, what_ifs=what_ifs)
+        analysis = analyse(dataset, plan, what_ifs=what_ifs, what_if_seconds=what_if_seconds)
     except Exception:
         if strict:
             raise
@@ -241,6 +245,7 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
         A folder written by ``soe plan`` (or :meth:`Plan.write`).
     out
         Folder to write the reports into (created; the plan folder may be given).
+        The what-ifs get the plan's time limit each (not the 10 s of ``soe plan``).
 
     Returns
     -------
@@ -253,7 +258,9 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
 
         raise NoSolutionError(f"{plan_folder}: the plan ended '{plan.summary.status}'")
     out = Path(out)
-    write_reports(dataset, plan, out, strict=True)
+    # a report asked for on its own may take the plan's time limit for each what-if
+    limit = dataset.settings.solve.time_limit_s
+    write_reports(dataset, plan, out, what_if_seconds=limit, strict=True)
     return out
 
 
