@@ -95,7 +95,8 @@ def _read_solution(model: LinearModel, text: str, log: str, seconds: float) -> S
         return Solution(SolveStatus.INFEASIBLE, seconds=seconds)
     elif head.startswith("stopped"):
         limit = Limit.TIME if "time" in head else Limit.OTHER
-        if "no integer solution" in head or "continuous used" in head:
+        if "no integer solution" in head or "continuous used" in head or not model.is_mip:
+            # an LP stopped early holds no plan to trust (simplex may be mid phase 1)
             return Solution(SolveStatus.NO_SOLUTION, limit, seconds=seconds)
         status = SolveStatus.FEASIBLE
     else:

@@ -135,8 +135,10 @@ class HighsBackend:
         if model.is_mip:
             bound = float(info.mip_dual_bound)
             gap = relative_gap(objective, bound)
-        else:
+        elif status_ is SolveStatus.OPTIMAL:
             bound, gap = objective, 0.0
+        else:  # an LP stopped by a limit with a feasible point: no proven bound
+            bound, gap = float("nan"), float("inf")
         duals = None
         if options.want_duals and not model.is_mip and sol.dual_valid:
             duals = np.asarray(sol.row_dual, dtype=np.float64)
