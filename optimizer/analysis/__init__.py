@@ -62,6 +62,8 @@ class Analysis:
         Name of the planned dataset.
     periods
         Period ids in time order.
+    horizon_periods
+        Periods after the first in which an exception is "projected".
     summary
         The plan's summary.
     shadow
@@ -85,6 +87,7 @@ class Analysis:
 
     dataset_name: str
     periods: tuple[str, ...]
+    horizon_periods: int
     summary: Summary
     shadow: ShadowPrices
     exceptions: pd.DataFrame
@@ -180,6 +183,7 @@ def analyse(
     return Analysis(
         dataset_name=dataset.name,
         periods=tuple(dataset.period_ids),
+        horizon_periods=dataset.settings.exceptions.horizon_periods,
         summary=plan.summary,
         shadow=shadow,
         exceptions=exc,

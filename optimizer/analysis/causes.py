@@ -118,9 +118,10 @@ def shortage_causes(dataset: Dataset, plan: Plan, shadow: ShadowPrices) -> pd.Da
     -------
     pandas.DataFrame
         :data:`COLUMNS` plus ``product``, ``customer``, ``priority``, ``share``,
-        ``unit_value`` (what one more unit served is worth: the entry's dual) and
-        ``binding_periods`` (the periods the cause binds in, for the reports). Ordered
-        by priority, due period, entry, then the largest share first.
+        ``unmet`` and ``late`` (the quantity split), ``unit_value`` (what one more
+        unit served is worth: the entry's dual) and ``binding_periods`` (the periods
+        the cause binds in, for the reports). Ordered by priority, due period, entry,
+        then the largest share first.
     """
     d = shadow.data
     prices = _Prices(shadow, plan)
@@ -158,13 +159,24 @@ def shortage_causes(dataset: Dataset, plan: Plan, shadow: ShadowPrices) -> pd.Da
                     "customer": ent["customer"].iat[e],
                     "priority": int(d.tier[e]),
                     "share": share,
+                    "unmet": unmet[e] * share,
+                    "late": late[e] * share,
                     "unit_value": unit_value[e],
                     "binding_periods": ";".join(d.period_ids[sorted(cause.periods)]),
                     "_t": t,
                     "_e": e,
                 }
             )
-    extra = ["product", "customer", "priority", "share", "unit_value", "binding_periods"]
+    extra = [
+        "product",
+        "customer",
+        "priority",
+        "share",
+        "unmet",
+        "late",
+        "unit_value",
+        "binding_periods",
+    ]
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS + extra})
     out = pd.DataFrame(rows)

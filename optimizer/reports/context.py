@@ -129,6 +129,7 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
         for r in exc.head(TOP + 4).itertuples(index=False)
     ]
     return {
+        "horizon": a.horizon_periods,
         "count": len(exc),
         "now": len(now),
         "projected": len(exc) - len(now),
@@ -154,6 +155,7 @@ def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
                 "kind": kind,
                 "resource": resource,
                 "units": float(g["quantity"].sum()),
+                "split": _split(float(g["unmet"].sum()), float(g["late"].sum())),
                 "entries": int(g["entry"].nunique()),
                 "tiers": ", ".join(str(t) for t in sorted(g["priority"].unique())),
                 "periods": period_ranges(sorted(periods), order) if periods else top.cause_period,
@@ -164,6 +166,15 @@ def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
     for r in out:
         r["units"] = num(r["units"])
     return out[:TOP]
+
+
+def _split(unmet: float, late: float) -> str:
+    parts = []
+    if unmet >= 0.5:
+        parts.append(f"{num(unmet)} unmet")
+    if late >= 0.5:
+        parts.append(f"{num(late)} late")
+    return ", ".join(parts)
 
 
 def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
