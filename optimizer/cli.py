@@ -146,9 +146,16 @@ def _plan(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
     started = time.perf_counter()
-    result = plan(dataset, settings, log=log)
+    result = plan(
+        dataset,
+        settings,
+        log=say if args.verbose else None,
+        progress=None if args.verbose else say,
+    )
     if not result.has_solution:
         print(plan_summary(dataset, result))
         _err(

@@ -37,7 +37,8 @@ def mip_start(
     deadline: float,
     threads: int = 0,
 ) -> np.ndarray | None:
-    """A feasible solution of ``model.lp`` (a MILP) found by LP rounding, or ``None``.
+    """A feasible solution of ``model.lp`` (a MILP) found by LP rounding; the idle plan
+    (:func:`idle_plan`) when the relaxation cannot be solved in time.
 
     Parameters
     ----------
@@ -62,7 +63,7 @@ def mip_start(
 
     relaxed = solve(dataclasses.replace(lp, integer=continuous))
     if relaxed is None:
-        return None
+        return idle_plan(model)
     allowed = lp.upper[ycols] > 0.5
     no_min_lot = _without_rows(lp, "min_lot")
     best: tuple[float, np.ndarray, np.ndarray] | None = None
@@ -90,7 +91,7 @@ def mip_start(
             if best is None or obj < best[0]:
                 best = (obj, values, open_)
     if best is None:
-        return None
+        return idle_plan(model)
     _, values, open_ = best
     # setups that make nothing are closed (saves their cost and hours)
     idle = open_ & (values[xcols] <= 1e-6)
@@ -163,6 +164,23 @@ def improve(
         if not gained:
             break
     return best
+
+
+def idle_plan(model: AllocationModel) -> np.ndarray:
+    """The plan that makes and ships nothing: always feasible (MODEL.md), and the
+    fallback start that lets a MILP search report a plan and a gap whatever happens."""
+    d = model.data
+    lp = model.lp
+    v = np.zeros(lp.num_cols)
+    v[model.short] = d.ed
+    v[model.inv] = np.repeat(d.I0[:, None], d.T, axis=1)
+    if len(model.ss_product):
+        v[model.ssv] = np.maximum(0.0, d.ss[model.ss_product] - d.I0[model.ss_product])[:, None]
+    if len(d.material_ids):
+        v[model.z] = d.Z0[:, None] + np.cumsum(d.Q, axis=1)
+    if model.chg.size:
+        v[model.chg] = d.prev[:, d.T - model.chg.shape[1] :]
+    return v
 
 
 def _batch(lots: np.ndarray, min_lot: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ def plan(
     settings: Settings | None = None,
     *,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None,
     verify: bool = True,
 ) -> Plan:
     """Plan a dataset: the optimal allocation of MODEL.md.
@@ -53,6 +54,9 @@ def plan(
         Settings to use instead of ``dataset.settings``.
     log
         Receives the solver's log lines, for progress on long solves.
+    progress
+        Receives a short line when the MIP search finds a better plan, and every
+        ~10 s of search (HiGHS).
     verify
         Check the plan against every constraint with :mod:`optimizer.verify` (code
         independent of the formulation) before returning it.
@@ -81,7 +85,9 @@ def plan(
     deadline = time.perf_counter() + settings.solve.time_limit_s
 
     if settings.priority.mode == "lexicographic":
-        solution, cost, stages = _solve_lexicographic(model, backend, settings, deadline, log)
+        solution, cost, stages = _solve_lexicographic(
+            model, backend, settings, deadline, log, progress
+        )
     else:
         cost = model.lp.cost
         start = None
@@ -91,7 +97,7 @@ def plan(
             if start is not None and log is not None:
                 value = float(cost @ start + model.lp.offset)
                 log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
-        solution = backend.solve(model.lp, _options(settings, deadline, log, start))
+        solution = backend.solve(model.lp, _options(settings, deadline, log, start, progress))
         stages = []
     if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
         final = dataclasses.replace(model.lp, cost=cost)
@@ -157,6 +163,7 @@ def _options(
     deadline: float,
     log: Callable[[str], None] | None,
     start: np.ndarray | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SolveOptions:
     return SolveOptions(
         time_limit=max(deadline - time.perf_counter(), 0.01),
@@ -164,6 +171,7 @@ def _options(
         threads=settings.solve.threads,
         log=log,
         start=start,
+        progress=progress,
     )
 
 
@@ -173,6 +181,7 @@ def _solve_lexicographic(
     settings: Settings,
     deadline: float,
     log: Callable[[str], None] | None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Solution, np.ndarray, list[dict[str, Any]]]:
     """MODEL.md's lexicographic mode: one solve per tier, then the full objective.
 
@@ -203,7 +212,9 @@ def _solve_lexicographic(
                 time.perf_counter() + 0.3 * (deadline - time.perf_counter()),
                 settings.solve.threads,
             )
-        sol = backend.solve(stage_lp, _options(settings, deadline, log, start))
+        if progress is not None:
+            progress(f"  stage {'final' if k is None else f'tier {k}'}")
+        sol = backend.solve(stage_lp, _options(settings, deadline, log, start, progress))
         name = "final" if k is None else f"tier {k}"
         stages.append(
             {

@@ -61,6 +61,8 @@ class SolveOptions:
     log: Callable[[str], None] | None = None
     """Receives the solver's log lines (``--verbose``); ``None`` keeps it quiet."""
     want_duals: bool = False
+    progress: Callable[[str], None] | None = None
+    """Receives a short line when a MIP finds a better plan or every ~10 s of search."""
     start: np.ndarray | None = None
     """A feasible solution to start a MIP from (used where ``warm_start`` is supported)."""
 

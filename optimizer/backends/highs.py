@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,35 @@ def _new_highs(hp: Any) -> Any:
         os.close(saved)
 
 
+def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
+    """Report each better plan, and the search every ~10 s, as one short line."""
+    last = [time.perf_counter()]
+
+    def line(event: Any, what: str) -> None:
+        out = event.data_out
+        primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
+        gap = relative_gap(primal, dual)
+        plan = f"plan {primal:,.2f}" if np.isfinite(primal) else "no plan yet"
+        progress(
+            f"  {out.running_time:6.1f} s  {what:<9} {plan}, bound {dual:,.2f}"
+            + (f", gap {gap:.2%}" if np.isfinite(gap) else "")
+        )
+        last[0] = time.perf_counter()
+
+    def improving(event: Any) -> None:
+        line(event, "better")
+
+    def logging_(event: Any) -> None:
+        if time.perf_counter() - last[0] >= 10.0:
+            line(event, "searching")
+
+    try:
+        h.cbMipImprovingSolution.subscribe(improving)
+        h.cbMipLogging.subscribe(logging_)
+    except AttributeError:  # older highspy without callbacks: no progress lines
+        pass
+
+
 class HighsBackend:
     """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
 
@@ -72,6 +102,8 @@ class HighsBackend:
                 h.cbLogging.subscribe(on_log)
             except AttributeError:  # older highspy: let HiGHS print to the console
                 h.setOptionValue("log_to_console", True)
+        if options.progress is not None and model.is_mip:
+            _subscribe_progress(h, options.progress)
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))

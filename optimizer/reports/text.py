@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -81,8 +83,10 @@ def plan_summary(dataset: Dataset, plan: Plan) -> str:
     s = plan.summary
     if not plan.has_solution:
         return f"status     {s.status}" + (f" ({s.limit} limit)" if s.limit else "")
-    gap = "" if s.gap is None else f", gap {s.gap:.2%}"
-    bound = "" if s.bound is None else f", bound {s.bound:,.2f}"
+    finite = s.gap is not None and math.isfinite(s.gap)
+    gap = f", gap {s.gap:.2%}" if finite else ", gap unknown"
+    has_bound = s.bound is not None and math.isfinite(s.bound)
+    bound = f", bound {s.bound:,.2f}" if has_bound else ", no bound yet"
     out = [
         f"status     {s.status}{gap}{bound}"
         + (f" (stopped by the {s.limit} limit)" if s.limit else ""),
