@@ -164,6 +164,7 @@ def _plan(args: argparse.Namespace) -> int:
             + "; nothing was written."
         )
         return EXIT_NO_PLAN
+    dataset = dataset.replace(settings=settings)  # the what-ifs re-solve with the same options
     extra = None
     if not args.no_report:
         from optimizer.reports import write_reports
