@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,6 +69,30 @@ def mip_start(
     no_min_lot = _without_rows(lp, "min_lot")
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     batched = _batch(relaxed[xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
+    if (min_lot > 0).any():
+        # minimum lots kept, but elastic: a lot that cannot reach its minimum (capacity,
+        # material) shows up as a penalised shortfall, and its setup is closed
+        elastic, shortfall_of = _elastic_min_lots(lp, ycols)
+        n = lp.num_cols
+        open_ = _fits(model, batched, allowed)
+        values = None
+        for round_ in range(MAX_ROUNDS):
+            trial = solve(_fix(elastic, ycols, open_, np.zeros(elastic.num_cols, dtype=bool)))
+            if trial is None:
+                values = None
+                break
+            short_lot = shortfall_of(trial) > 1e-6
+            close = open_ & (short_lot | (trial[xcols] <= 1e-6))
+            logger.debug("mip start elastic round %d: %d open, %d closed", round_,
+                         open_.sum(), close.sum())
+            open_ &= ~close
+            values = trial[:n] if not close.any() else None
+            if not close.any():
+                break
+        if values is not None:
+            obj = float(lp.cost @ values)
+            logger.debug("mip start candidate (elastic): %.2f", obj)
+            best = (obj, values, open_.copy())
     for lots in (batched, relaxed[xcols]):
         open_ = _fits(model, lots, allowed)
         values = None
@@ -229,6 +254,48 @@ def _fits(model: AllocationModel, lots: np.ndarray, allowed: np.ndarray) -> np.n
     chosen = np.zeros(len(lots), dtype=bool)
     chosen[order[used <= capacity + 1e-9]] = True
     return chosen
+
+
+def _elastic_min_lots(
+    lp: LinearModel, ycols: np.ndarray
+) -> tuple[LinearModel, Callable[[np.ndarray], np.ndarray]]:
+    """``lp`` with a penalised slack ``e`` in every minimum-lot row (``x - m y + e >= 0``).
+
+    Returns the model and a function giving, per setup column (``ycols`` order), the
+    slack its minimum lot needed in a solution of that model.
+    """
+    block = lp.constraints["min_lot"]
+    n = lp.num_cols
+    rows = np.arange(block.start, block.stop)
+    # the setup column of each minimum-lot row: its one nonzero among the setup columns
+    counts = np.diff(lp.a_start)
+    col_of = np.repeat(np.arange(n), counts)
+    in_block = (lp.a_index >= block.start) & (lp.a_index < block.stop)
+    position = np.full(n, -1, dtype=np.int64)
+    position[ycols] = np.arange(len(ycols))
+    is_y = in_block & (position[col_of] >= 0)
+    row_to_setup = np.full(block.size, -1, dtype=np.int64)
+    row_to_setup[lp.a_index[is_y] - block.start] = position[col_of[is_y]]
+    penalty = 10.0 * max(1.0, float(np.abs(lp.cost).max()))
+    k = block.size
+    elastic = dataclasses.replace(
+        lp,
+        cost=np.concatenate([lp.cost, np.full(k, penalty)]),
+        lower=np.concatenate([lp.lower, np.zeros(k)]),
+        upper=np.concatenate([lp.upper, np.full(k, np.inf)]),
+        integer=np.concatenate([lp.integer, np.zeros(k, dtype=bool)]),
+        a_start=np.concatenate([lp.a_start, lp.a_start[-1] + np.arange(1, k + 1)]),
+        a_index=np.concatenate([lp.a_index, rows.astype(lp.a_index.dtype)]),
+        a_value=np.concatenate([lp.a_value, np.ones(k)]),
+    )
+
+    def shortfall_of(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(ycols))
+        ok = row_to_setup >= 0
+        out[row_to_setup[ok]] = values[n:][ok]
+        return out
+
+    return elastic, shortfall_of
 
 
 def _fix(lp: LinearModel, cols: np.ndarray, on: np.ndarray, continuous: np.ndarray) -> LinearModel:
