@@ -1,0 +1,105 @@
+"""Benchmark fixtures: generated datasets by size, and a ratio table at the end.
+
+``pytest benchmarks`` times each phase of ``soe plan`` (load, build, solve, extract,
+verify, write, end to end) on generated datasets of sizes s, m and l, and the
+hand-written PuLP baseline (:mod:`benchmarks.baseline_pulp`) on the same datasets in
+the same run. Options:
+
+- ``--sizes s,m,l`` (default), add ``xl`` for the largest; ``--setups`` benchmarks
+  the MILP variants (setup times and minimum lots) instead of the LPs;
+- ``--baselines cbc,highs`` (default; ``none`` to skip them);
+- ``--time-limit S`` for every solve (soe and baselines alike; default 600).
+
+CI runs ``pytest benchmarks --benchmark-disable --sizes s`` once, as a smoke test.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.generate import generate
+
+SEED = 1
+TIMES: defaultdict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+"""(size, what) -> figures, filled by the benchmarks for the closing ratio table."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("soe benchmarks")
+    group.addoption("--sizes", default="s,m,l", help="dataset sizes: s,m,l,xl")
+    group.addoption("--setups", action="store_true", help="MILP datasets (setups, min lots)")
+    group.addoption("--baselines", default="cbc,highs", help="PuLP baselines, or none")
+    group.addoption("--time-limit", type=float, default=600.0, help="seconds per solve")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "size" in metafunc.fixturenames:
+        sizes = [s for s in metafunc.config.getoption("--sizes").split(",") if s]
+        metafunc.parametrize("size", sizes, scope="session")
+    if "baseline" in metafunc.fixturenames:
+        names = metafunc.config.getoption("--baselines")
+        chosen = [] if names == "none" else [b for b in names.split(",") if b]
+        metafunc.parametrize("baseline", chosen, scope="session")
+
+
+@pytest.fixture(scope="session")
+def time_limit(pytestconfig: pytest.Config) -> float:
+    return float(pytestconfig.getoption("--time-limit"))
+
+
+@pytest.fixture(scope="session")
+def dataset_dir(
+    size: str, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A generated dataset folder (seed 1), its time limit set to ``--time-limit``."""
+    setups = bool(pytestconfig.getoption("--setups"))
+    out = tmp_path_factory.mktemp(f"{size}{'-setups' if setups else ''}")
+    folder = generate(size, SEED, out / "dataset", setups=setups)
+    limit = float(pytestconfig.getoption("--time-limit"))
+    toml = folder / "settings.toml"
+    text = toml.read_text()
+    lines = [
+        f"time_limit_s = {limit}" if line.startswith("time_limit_s") else line
+        for line in text.splitlines()
+    ]
+    toml.write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Ratios of soe's end to end against each baseline, measured in this run."""
+    if not TIMES:
+        return
+    tr = terminalreporter
+    tr.section("soe against the baselines (same datasets, same run)")
+    sizes = sorted({s for s, _ in TIMES}, key="s m l xl".split().index)
+    tr.write_line(
+        "size | soe end to end s | soe objective | baseline | baseline s (read+build+solve) |"
+        " baseline objective | speed-up | objective rel. diff | soe peak MB (fresh process)"
+    )
+    for size in sizes:
+        soe = TIMES.get((size, "soe"), {})
+        for name in ("cbc", "highs"):
+            base = TIMES.get((size, f"baseline-{name}"))
+            if not soe or not base:
+                continue
+            ratio = base["seconds"] / soe["seconds"] if soe["seconds"] else float("nan")
+            diff = (
+                abs(soe["objective"] - base["objective"]) / max(1.0, abs(base["objective"]))
+                if base.get("objective") is not None and soe.get("objective") is not None
+                else float("nan")
+            )
+            tr.write_line(
+                f"{size} | {soe['seconds']:.2f} | {soe.get('objective', float('nan')):,.2f} |"
+                f" pulp+{name} ({base['status']}) | {base['seconds']:.2f} |"
+                f" {base.get('objective') or float('nan'):,.2f} | {ratio:.1f}x | {diff:.2e} |"
+                f" {soe.get('peak_mb', float('nan')):.0f}"
+            )
+    for (size, what), figures in sorted(TIMES.items()):
+        if what == "phases":
+            parts = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())
+            tr.write_line(f"{size} phases: {parts}")

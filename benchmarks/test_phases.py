@@ -1,0 +1,212 @@
+"""Each phase of ``soe plan`` timed separately, end to end, and the PuLP baselines.
+
+Phases: load + validate, build, solve, extract (tables and terms), verify, write; end
+to end (load, build, solve, extract, verify, write: what ``soe plan --no-report``
+does) in a fresh process, whose peak memory is recorded. The baselines read the same
+folder and solve the same weighted model with PuLP (CBC, HiGHS); their build and
+solve seconds are taken from the run itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.baseline_pulp import solve_baseline
+from benchmarks.conftest import TIMES
+from formulations.allocation import build
+from optimizer import load_dataset
+from optimizer.backends import SolveOptions, get_backend
+from optimizer.solve import clean, plan
+from optimizer.verify import verify_plan
+
+ROUNDS = {"s": 5, "m": 3, "l": 1, "xl": 1}
+
+
+def _rounds(size: str) -> int:
+    return ROUNDS.get(size, 1)
+
+
+def _load(folder: Path) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_dataset(folder)
+
+
+def _phase(size: str, name: str, seconds: float) -> None:
+    TIMES[(size, "phases")][name] = seconds
+
+
+def test_load(benchmark: Any, size: str, dataset_dir: Path) -> None:
+    benchmark.group = f"{size}: phases"
+    ds = benchmark.pedantic(_load, args=(dataset_dir,), rounds=_rounds(size), iterations=1)
+    assert len(ds.products)
+    if benchmark.stats:
+        _phase(size, "load", benchmark.stats.stats.median)
+
+
+def test_build(benchmark: Any, size: str, dataset_dir: Path) -> None:
+    benchmark.group = f"{size}: phases"
+    ds = _load(dataset_dir)
+    model = benchmark.pedantic(build, args=(ds,), rounds=_rounds(size), iterations=1)
+    assert model.lp.num_cols > 0
+    if benchmark.stats:
+        _phase(size, "build", benchmark.stats.stats.median)
+
+
+@pytest.fixture(scope="session")
+def solved(size: str, dataset_dir: Path, time_limit: float) -> dict[str, Any]:
+    """One solve of the built model, shared by the solve/extract/verify benchmarks."""
+    ds = _load(dataset_dir)
+    model = build(ds)
+    started = time.perf_counter()
+    solution = get_backend("highs").solve(
+        model.lp, SolveOptions(time_limit=time_limit, mip_gap=ds.settings.solve.mip_gap)
+    )
+    return {
+        "dataset": ds,
+        "model": model,
+        "solution": solution,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def test_solve(benchmark: Any, size: str, solved: dict[str, Any], time_limit: float) -> None:
+    """The solver alone (HiGHS on the built model), timed once: it dominates."""
+    benchmark.group = f"{size}: phases"
+    model = solved["model"]
+    ds = solved["dataset"]
+
+    def run() -> Any:
+        return get_backend("highs").solve(
+            model.lp, SolveOptions(time_limit=time_limit, mip_gap=ds.settings.solve.mip_gap)
+        )
+
+    solution = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert solution.status.has_solution
+    if benchmark.stats:
+        _phase(size, "solve", benchmark.stats.stats.median)
+
+
+def test_extract(benchmark: Any, size: str, solved: dict[str, Any]) -> None:
+    benchmark.group = f"{size}: phases"
+    model = solved["model"]
+    values = solved["solution"].values
+
+    def run() -> Any:
+        v = clean(model.lp, values)
+        return model.tables(v), model.objective_terms(v)
+
+    tables, _ = benchmark.pedantic(run, rounds=_rounds(size), iterations=1)
+    assert len(tables["inventory"])
+    if benchmark.stats:
+        _phase(size, "extract", benchmark.stats.stats.median)
+
+
+@pytest.fixture(scope="session")
+def planned(size: str, dataset_dir: Path) -> Any:
+    ds = _load(dataset_dir)
+    return ds, plan(ds, verify=False)
+
+
+def test_verify(benchmark: Any, size: str, planned: Any) -> None:
+    benchmark.group = f"{size}: phases"
+    ds, result = planned
+    violations = benchmark.pedantic(
+        verify_plan, args=(ds, result), rounds=_rounds(size), iterations=1
+    )
+    assert violations == []
+    if benchmark.stats:
+        _phase(size, "verify", benchmark.stats.stats.median)
+
+
+def test_write(benchmark: Any, size: str, planned: Any, tmp_path: Path) -> None:
+    benchmark.group = f"{size}: phases"
+    _, result = planned
+    out = benchmark.pedantic(
+        result.write, args=(tmp_path / "plan",), rounds=_rounds(size), iterations=1
+    )
+    assert (out / "summary.json").exists()
+    if benchmark.stats:
+        _phase(size, "write", benchmark.stats.stats.median)
+
+
+_END_TO_END = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+started = time.perf_counter()
+from optimizer.cli import main
+code = main(["plan", sys.argv[1], "--out", sys.argv[2], "--no-report"])
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak}))
+"""
+
+
+def test_end_to_end(benchmark: Any, size: str, dataset_dir: Path, tmp_path: Path) -> None:
+    """``soe plan --no-report`` in this process (as the baseline runs): load, build,
+    solve, verify, write."""
+    from optimizer.cli import main
+
+    benchmark.group = f"{size}: end to end"
+    out = tmp_path / "plan"
+    started = time.perf_counter()
+    code = benchmark.pedantic(
+        main,
+        args=(["plan", str(dataset_dir), "--out", str(out), "--no-report"],),
+        rounds=1,
+        iterations=1,
+    )
+    seconds = time.perf_counter() - started
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    benchmark.extra_info.update(objective=summary["objective"], status=summary["status"])
+    TIMES[(size, "soe")].update(
+        seconds=benchmark.stats.stats.median if benchmark.stats else seconds,
+        objective=summary["objective"],
+        status=summary["status"],
+    )
+
+
+def test_peak_memory(size: str, dataset_dir: Path, tmp_path: Path) -> None:
+    """Peak resident memory of ``soe plan --no-report`` in a fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _END_TO_END, str(dataset_dir), str(tmp_path / "plan")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures["code"] == 0
+    TIMES[(size, "soe")]["peak_mb"] = figures["peak_mb"]
+    TIMES[(size, "soe")]["process_seconds"] = figures["seconds"]
+
+
+def test_baseline(
+    benchmark: Any, size: str, baseline: str, dataset_dir: Path, time_limit: float
+) -> None:
+    """What an analyst would write by hand: read with pandas, model in PuLP, solve."""
+    benchmark.group = f"{size}: end to end"
+    started = time.perf_counter()
+    result = benchmark.pedantic(
+        solve_baseline,
+        args=(dataset_dir,),
+        kwargs={"solver": baseline, "time_limit": time_limit},
+        rounds=1,
+        iterations=1,
+    )
+    benchmark.extra_info.update(status=result.status, objective=result.objective)
+    TIMES[(size, f"baseline-{baseline}")] = {
+        "seconds": benchmark.stats.stats.median
+        if benchmark.stats
+        else time.perf_counter() - started,
+        "objective": result.objective,
+        "status": result.status,
+    }
