@@ -21,7 +21,7 @@ import math
 import re
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +112,11 @@ class Dataset(BaseModel):
             Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
             for t in unknown
         ]
-        raws = {
-            t: _RawTable(t, f"{t} (frame)", _frame_to_raw(f))
-            for t, f in all_frames.items()
-            if t in TABLES
-        }
+        raws = {}
+        for t, f in all_frames.items():
+            raw = _frame_to_raw(f, f"{t} (frame)", problems) if t in TABLES else None
+            if raw is not None:
+                raws[t] = _RawTable(t, f"{t} (frame)", raw)
         if isinstance(settings, Settings):
             settings_obj: Settings | Mapping[str, Any] | None = settings
         else:
@@ -129,7 +129,10 @@ class Dataset(BaseModel):
         Unchanged tables are shared, not copied. Use it for what-if scenarios.
         """
         if set(changes) <= {"settings", "name"}:
-            return self.model_copy(update=changes)
+            copy = self.model_copy(update=changes)
+            if "settings" in changes:
+                copy._check_settings()
+            return copy
         tables = {t: getattr(self, t) for t in TABLES}
         for t in ("orders", "receipts"):
             tables[t] = tables[t].drop(columns=["past_due"], errors="ignore")
@@ -142,6 +145,26 @@ class Dataset(BaseModel):
             tables.pop("previous_plan")
         settings = changes.get("settings", self.settings)
         return Dataset.from_frames(tables, settings=settings, name=changes.get("name", self.name))
+
+    def _check_settings(self) -> None:
+        """The rules that tie new settings to the tables (as :func:`load_dataset` checks
+        them); raises :class:`DatasetError`."""
+        from optimizer.demand import entries
+
+        stab = self.settings.stability
+        problems = []
+        if (stab.frozen_periods > 0 or stab.change_cost > 0) and not self.has_previous_plan:
+            problems.append(
+                Problem(
+                    "settings",
+                    None,
+                    "stability",
+                    "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
+                )
+            )
+        problems += _entry_problems(self, entries(self), "settings", None)
+        if problems:
+            raise DatasetError(problems)
 
 
 # --------------------------------------------------------------------------- reading
@@ -449,12 +472,20 @@ def _settings_value(text: str) -> Any:
     return text
 
 
-def _frame_to_raw(frame: pd.DataFrame) -> pd.DataFrame:
-    """An integrator's DataFrame as the all-text table a CSV file would give."""
+def _frame_to_raw(frame: pd.DataFrame, source: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """An integrator's DataFrame as the all-text table a CSV file would give (``None``,
+    with a problem, when two columns have the same name)."""
+    names = [str(col).strip().lower() for col in frame.columns]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    for name in twice:
+        problems.append(Problem(source, 1, name, "this column appears twice in the header"))
+    if twice:
+        return None
     out: dict[str, list[str]] = {}
-    for col in frame.columns:
-        s = frame[col]
-        name = str(col).strip().lower()
+    for i, name in enumerate(names):
+        s = frame.iloc[:, i]
+        if not name:
+            continue  # a blank column name is ignored, as a blank header cell is
         if pd.api.types.is_datetime64_any_dtype(s):
             out[name] = ["" if pd.isna(v) else v.date().isoformat() for v in s]
         elif pd.api.types.is_bool_dtype(s):
@@ -878,17 +909,11 @@ def _build(
     from optimizer.demand import entries  # demand reads a valid dataset; imported late
 
     ent = entries(dataset)
-    if ent.empty:
-        raise DatasetError(
-            [
-                Problem(
-                    settings_source,
-                    None,
-                    "demand.signal",
-                    f"the demand signal '{dataset.settings.demand.signal}' yields no demand entry",
-                )
-            ]
-        )
+    problems = _entry_problems(
+        dataset, ent, settings_source, lambda t, i: (raws[t].source, int(raws[t].rows[i]))
+    )
+    if problems:
+        raise DatasetError(problems)
     routed = set(frames["routings"]["product"])
     unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"]) - routed)
     for p in unrouted[:_MAX_ROWS_PER_PROBLEM]:
@@ -898,6 +923,78 @@ def _build(
     for note in notes:
         warnings.warn(note, DatasetWarning, stacklevel=3)
     return dataset.model_copy(update={"warnings": tuple(notes)})
+
+
+def _entry_problems(
+    dataset: Dataset,
+    ent: pd.DataFrame,
+    settings_source: str,
+    locate: Callable[[str, int], tuple[str, int]] | None,
+) -> list[Problem]:
+    """Rules between the settings and the demand entries ``ent``.
+
+    The demand signal must yield an entry, and in weighted mode the shortage price of
+    an entry, ``shortage_cost * tier_weight_base^(K - tier)``, must stay within
+    ``MAX_MAGNITUDE`` like every other number: a tier numbered 40 would otherwise price
+    a tier-1 unit at 10^39 and leave the solver no digits for anything else. The
+    problem is located at the priority cell that sets ``K`` (``locate(table,
+    position)`` gives its source and row), or at the settings when ``locate`` is
+    ``None`` (new settings for tables read earlier).
+    """
+    s = dataset.settings
+    if ent.empty:
+        return [
+            Problem(
+                settings_source,
+                None,
+                "demand.signal",
+                f"the demand signal '{s.demand.signal}' yields no demand entry",
+            )
+        ]
+    if s.priority.mode != "weighted":
+        return []
+    tier = ent["priority"].to_numpy(dtype=np.float64)
+    top = float(tier.max())
+    shortage_cost = dataset.products.set_index("product")["shortage_cost"]
+    cost = shortage_cost.reindex(ent["product"]).to_numpy(dtype=np.float64)
+    base = s.priority.tier_weight_base
+    with np.errstate(divide="ignore"):
+        digits = np.log10(cost) + (top - tier) * math.log10(base)
+    worst = float(digits.max())
+    if worst <= math.log10(MAX_MAGNITUDE):
+        return []
+    table, position, owner = _tier_origin(dataset, ent.iloc[int(np.argmax(tier))])
+    if locate is None:
+        where: tuple[str, int | None, str] = (settings_source, None, "priority.tier_weight_base")
+    else:
+        where = (*locate(table, position), "priority")
+    price = f"{10**worst:.3g}" if worst < 300 else f"about 10^{worst:.0f}"
+    return [
+        Problem(
+            *where,
+            f"tier {int(top)} ({owner}) is the largest tier: in weighted mode "
+            f"(tier_weight_base {base:g}) it prices a unit short at up to {price}, too large "
+            f"to plan reliably (at most {MAX_MAGNITUDE:.0e}); number the tiers 1, 2, 3, ..., "
+            "lower priority.tier_weight_base or use priority.mode = 'lexicographic'",
+        )
+    ]
+
+
+def _tier_origin(dataset: Dataset, entry: pd.Series) -> tuple[str, int, str]:
+    """The table and position of the priority cell an entry's tier comes from, and
+    whose priority it is in words."""
+    if entry["kind"] == "order":
+        orders = dataset.orders
+        i = int(np.flatnonzero(orders["order"].to_numpy(dtype=object) == entry["order"])[0])
+        if not math.isnan(float(orders["priority"].iloc[i])):
+            return "orders", i, f"order '{entry['order']}'"
+        customer = orders["customer"].iloc[i]
+        found = np.flatnonzero(dataset.customers["customer"].to_numpy(dtype=object) == customer)
+        if customer != "" and len(found):
+            return "customers", int(found[0]), f"customer '{customer}'"
+    products = dataset.products["product"].to_numpy(dtype=object)
+    i = int(np.flatnonzero(products == entry["product"])[0])
+    return "products", i, f"product '{entry['product']}'"
 
 
 def _empty(table: Table) -> pd.DataFrame:
