@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from optimizer.exceptions import (
     BackendUnavailable,
     DatasetError,
@@ -131,13 +133,23 @@ def _plan(args: argparse.Namespace) -> int:
     from optimizer.solve import plan
 
     dataset = _load(args.dataset)
-    settings = dataset.settings.with_overrides(
-        solve__solver=args.solver,
-        solve__time_limit_s=args.time_limit,
-        solve__mip_gap=args.gap,
-        solve__threads=args.threads,
-        priority__mode=args.mode,
-    )
+    try:
+        settings = dataset.settings.with_overrides(
+            solve__solver=args.solver,
+            solve__time_limit_s=args.time_limit,
+            solve__mip_gap=args.gap,
+            solve__threads=args.threads,
+            priority__mode=args.mode,
+        )
+    except ValidationError as exc:
+        for e in exc.errors():
+            option = _OPTIONS.get(str(e["loc"][-1]), ".".join(map(str, e["loc"])))
+            _err(f"error: {option}: {e['msg'].lower()}, got {e.get('input')!r}")
+        return EXIT_INVALID
+    for path, option in ((args.out, "--out"), (args.excel, "--excel")):
+        if path is not None and (problem := _unwritable(path, folder=option == "--out")):
+            _err(f"error: {option} {path}: {problem}")
+            return EXIT_INVALID
     _print_warnings(dataset)
     s = settings.solve
     print(
@@ -146,6 +158,7 @@ def _plan(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
@@ -172,12 +185,36 @@ def _plan(args: argparse.Namespace) -> int:
         def extra(folder: Path) -> None:
             write_reports(dataset, result, folder)
 
-    out = result.write(args.out, extra=extra)
+    try:
+        out = result.write(args.out, extra=extra)
+    except OSError as exc:
+        _err(f"error: cannot write the plan folder {args.out}: {exc}; nothing was written.")
+        return EXIT_NO_PLAN
     if args.excel:
         result.to_excel(args.excel)
     print(plan_summary(dataset, result))
     print(f"plan written to {out} ({time.perf_counter() - started:.1f} s)")
     return EXIT_OK
+
+
+_OPTIONS = {
+    "solver": "--solver",
+    "time_limit_s": "--time-limit",
+    "mip_gap": "--gap",
+    "threads": "--threads",
+    "mode": "--mode",
+}
+"""The command-line option behind each overridable setting, for error messages."""
+
+
+def _unwritable(path: Path, folder: bool) -> str | None:
+    """Why ``path`` cannot be written (a folder, or a file), or ``None``."""
+    if path.exists() and path.is_dir() != folder:
+        return "is a folder" if path.is_dir() else "is a file, not a folder"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, not a folder"
+    return None
 
 
 def _check(args: argparse.Namespace) -> int:

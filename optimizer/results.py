@@ -152,6 +152,8 @@ class Plan:
         """
         tables = self.tables()
         target = Path(folder).resolve()
+        if target.exists() and not target.is_dir():
+            raise NotADirectoryError(f"{target} is a file, not a plan folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
