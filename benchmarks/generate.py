@@ -217,8 +217,8 @@ def _build(
     n_maint = np.where(rng.random(n_line) < 0.6, max(1, n_per // 13), 0)
     for_line = np.repeat(np.arange(n_line), n_maint)
     week = rng.integers(0, n_per, for_line.size)
-    keep = rng.uniform(size=for_line.size) < 0.5  # half the stops are full, half half-weeks
-    cal_hours[for_line, week] = np.where(keep, 0.5 * hours[for_line], 0.0)
+    half = rng.uniform(size=for_line.size) < 0.5  # half the stops take half a week
+    cal_hours[for_line, week] = np.where(half, 0.5 * hours[for_line], 0.0)
     cal_ot[for_line, week] = 0.0
     touched[for_line, week] = True
     for holiday in HOLIDAYS:
@@ -246,8 +246,9 @@ def _build(
     prod_rate_noise = np.exp(rng.normal(0.0, 0.15, n_prod))
 
     # Routings: one row per product and family route.
-    r_prod = np.repeat(np.arange(n_prod), n_routes[family_of])
-    r_rank = np.concatenate([np.arange(k) for k in n_routes[family_of]])
+    per_product = n_routes[family_of]
+    r_prod = np.repeat(np.arange(n_prod), per_product)
+    r_rank = np.arange(r_prod.size) - np.repeat(np.cumsum(per_product) - per_product, per_product)
     r_line = route_lines[family_of[r_prod], r_rank]
     r_factor = np.where(r_rank == 0, 1.0, rng.uniform(0.6, 0.95, r_prod.size))
     r_rate = np.maximum(
