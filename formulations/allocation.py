@@ -71,19 +71,10 @@ import numpy as np
 import pandas as pd
 
 from formulations.lp import INF, LinearModel, ModelBuilder
+from optimizer.schema import OBJECTIVE_TERMS, PRODUCTION_TERMS
 
 if TYPE_CHECKING:
     from optimizer.dataset import Dataset
-
-TERMS = (
-    "shortage",
-    "lateness",
-    "holding",
-    "safety_stock",
-    "material_holding",
-    "production",
-    "stability",
-)
 
 
 @dataclass(frozen=True)
@@ -336,7 +327,7 @@ class AllocationModel:
         }
         terms["production"] = terms["run"] + terms["setup"] + terms["overtime"]
         del d
-        return {k: terms[k] for k in (*TERMS, "run", "setup", "overtime")}
+        return {k: terms[k] for k in (*OBJECTIVE_TERMS, *PRODUCTION_TERMS)}
 
     def tables(self, values: np.ndarray) -> dict[str, pd.DataFrame]:
         """The plan tables of DATASET.md "Output" for a solution vector."""

@@ -69,7 +69,7 @@ def mip_start(
     no_min_lot = _without_rows(lp, "min_lot")
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     batched = _batch(relaxed[xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
-    if (min_lot > 0).any():
+    if (min_lot > 0).any() and "min_lot" in lp.constraints:
         # minimum lots kept, but elastic: a lot that cannot reach its minimum (capacity,
         # material) shows up as a penalised shortfall, and its setup is closed
         elastic, shortfall_of = _elastic_min_lots(lp, ycols)

@@ -197,6 +197,20 @@ TABLES: dict[str, Table] = {
     )
 }
 
+OBJECTIVE_TERMS = (
+    "shortage",
+    "lateness",
+    "holding",
+    "safety_stock",
+    "material_holding",
+    "production",
+    "stability",
+)
+"""MODEL.md's cost terms, in order, as ``summary.json``'s ``objective_terms`` names them;
+``production`` is split further into ``PRODUCTION_TERMS``."""
+
+PRODUCTION_TERMS = ("run", "setup", "overtime")
+
 MAX_MAGNITUDE = 1e12
 """Largest quantity or cost accepted: beyond it double-precision LP solvers lose the
 digits a plan needs (a 10^15 demand beside a 0.5 holding cost cannot be solved

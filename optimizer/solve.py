@@ -23,6 +23,7 @@ from optimizer.dataset import Dataset
 from optimizer.exceptions import VerificationError
 from optimizer.heuristics import mip_start
 from optimizer.results import Plan, Summary
+from optimizer.schema import OBJECTIVE_TERMS
 from optimizer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def plan(
     values = clean(lp, solution.values)
     tables = model.tables(values)
     terms = model.objective_terms(values, cost)
-    objective = float(sum(terms[t] for t in _MAIN_TERMS))
+    objective = float(sum(terms[t] for t in OBJECTIVE_TERMS))
     fill, on_time = rates(tables["service"])
     summary = Summary(
         status=solution.status.value,
@@ -145,17 +146,6 @@ def plan(
         if violations:
             raise VerificationError(violations)
     return result
-
-
-_MAIN_TERMS = (
-    "shortage",
-    "lateness",
-    "holding",
-    "safety_stock",
-    "material_holding",
-    "production",
-    "stability",
-)
 
 
 def _options(

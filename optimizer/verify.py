@@ -35,6 +35,7 @@ import pandas as pd
 from optimizer.dataset import Dataset
 from optimizer.demand import entries as demand_entries
 from optimizer.results import TABLE_NAMES, Plan, Summary
+from optimizer.schema import OBJECTIVE_TERMS, PRODUCTION_TERMS
 
 __all__ = ["verify_folder", "verify_plan", "verify_tables"]
 
@@ -43,18 +44,8 @@ Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Objects = npt.NDArray[np.object_]
 
-TERMS = (
-    "shortage",
-    "lateness",
-    "holding",
-    "safety_stock",
-    "material_holding",
-    "production",
-    "stability",
-)
 """MODEL.md's objective terms, as ``summary.json`` names them."""
 
-SPLIT_TERMS = ("run", "setup", "overtime")
 """Optional keys that split ``production``; checked when present."""
 
 MAX_PER_KIND = 20
@@ -1215,7 +1206,7 @@ def _summary(
         "setup": setup,
         "overtime": overtime,
     }
-    objective = sum(terms[t] for t in TERMS)
+    objective = sum(terms[t] for t in OBJECTIVE_TERMS)
     scale = max(1.0, abs(objective)) if math.isfinite(objective) else 1.0
 
     def check(label: str, reported: Any, value: float) -> None:
@@ -1234,12 +1225,12 @@ def _summary(
     if not isinstance(reported_terms, Mapping):
         report.add("objective", "summary objective_terms is not an object")
         reported_terms = {}
-    for name in TERMS:
+    for name in OBJECTIVE_TERMS:
         if name not in reported_terms:
             report.add("objective", f"summary objective_terms lacks {name}")
         else:
             check(f"objective term {name}", reported_terms[name], terms[name])
-    for name in SPLIT_TERMS:
+    for name in PRODUCTION_TERMS:
         if name in reported_terms:
             check(f"objective term {name}", reported_terms[name], terms[name])
 

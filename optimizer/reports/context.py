@@ -15,6 +15,7 @@ import pandas as pd
 
 from optimizer.analysis import Analysis
 from optimizer.analysis._util import money, num, period_ranges
+from optimizer.schema import OBJECTIVE_TERMS
 
 TOP = 8
 """Rows shown per section (the tables in the plan folder hold them all)."""
@@ -61,17 +62,7 @@ def build_context(analysis: Analysis) -> dict[str, Any]:
         "terms": [
             {"term": k.replace("_", " "), "value": money(v)}
             for k, v in s.objective_terms.items()
-            if k
-            in (
-                "shortage",
-                "lateness",
-                "holding",
-                "safety_stock",
-                "material_holding",
-                "production",
-                "stability",
-            )
-            and abs(v) > 0.005
+            if k in OBJECTIVE_TERMS and abs(v) > 0.005
         ],
     }
     return {

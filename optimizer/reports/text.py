@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.demand import entries
+from optimizer.schema import OBJECTIVE_TERMS
 
 if TYPE_CHECKING:
     from optimizer.dataset import Dataset
@@ -94,15 +95,7 @@ def plan_summary(dataset: Dataset, plan: Plan) -> str:
         f" {s.constraints:,} constraints",
         f"objective  {s.objective:,.2f}",
     ]
-    for term in (
-        "shortage",
-        "lateness",
-        "holding",
-        "safety_stock",
-        "material_holding",
-        "production",
-        "stability",
-    ):
+    for term in OBJECTIVE_TERMS:
         value = s.objective_terms.get(term, 0.0)
         if value:
             out.append(f"  {term:<17}{value:>14,.2f}")
