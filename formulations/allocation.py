@@ -437,7 +437,13 @@ class AllocationModel:
         }
 
 
-def build(dataset: Dataset, *, window: int = 0) -> AllocationModel:
+FULL_WINDOW_ROWS = 20_000
+"""Up to this many (l,S) rows, every window is added (small MILPs such as the
+Trigeiro instances solve faster with all of them); beyond, only ``u = t`` and
+``u = T``, which give most of the bound at a fraction of the LP size."""
+
+
+def build(dataset: Dataset, *, window: int | None = None) -> AllocationModel:
     """Build the allocation model of a validated dataset.
 
     Parameters
@@ -446,14 +452,19 @@ def build(dataset: Dataset, *, window: int = 0) -> AllocationModel:
         A validated :class:`~optimizer.dataset.Dataset`.
     window
         Periods after ``t`` for which the (l,S) inequalities (9) are added, besides
-        the horizon's end; 0 adds only the end-of-horizon one, -1 none. MILP only.
+        the horizon's end; 0 adds ``u = t`` and ``u = T`` only, -1 none, ``None``
+        chooses (every window while that stays under ``FULL_WINDOW_ROWS`` rows, else
+        0). MILP only.
     """
     d = prepare(dataset)
     return build_from_data(d, window=window)
 
 
-def build_from_data(d: AllocationData, *, window: int = 0) -> AllocationModel:
+def build_from_data(d: AllocationData, *, window: int | None = None) -> AllocationModel:
     """:func:`build` from :class:`AllocationData` (for callers that changed the arrays)."""
+    if window is None:
+        setups = int(d.needs_setup.sum())
+        window = d.T if setups * d.T * (d.T + 1) // 2 <= FULL_WINDOW_ROWS else 0
     b = ModelBuilder()
     T = d.T
     R = len(d.rp)
