@@ -20,7 +20,7 @@ from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
 from optimizer.backends.base import relative_gap
 from optimizer.dataset import Dataset
-from optimizer.exceptions import VerificationError
+from optimizer.exceptions import BackendUnavailable, VerificationError
 from optimizer.heuristics import mip_start
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
@@ -259,7 +259,7 @@ def _polish(
     settings: Settings,
     deadline: float,
 ) -> Solution:
-    """Re-solve the LP with the setups of a MIP solution fixed.
+    """Re-solve the LP with the setups of a MIP solution fixed (with HiGHS when installed).
 
     A MIP solver may return continuous values that are feasible but not the best for
     its setups (a safety-stock shortfall left above what the stock implies, say). With
@@ -275,7 +275,14 @@ def _polish(
     lower[ints] = upper[ints] = fixed
     relaxed = dataclasses.replace(lp, lower=lower, upper=upper, integer=np.zeros_like(ints))
     left = max(deadline - time.perf_counter(), min(10.0, 0.2 * settings.solve.time_limit_s))
-    polished = backend.solve(relaxed, SolveOptions(time_limit=left, threads=settings.solve.threads))
+    try:  # HiGHS's LP is the most precise at hand (CBC's MIP values can be off by 1e-8
+        # relative, which a stock of zero cannot absorb); any backend will do otherwise
+        lp_backend = get_backend("highs")
+    except BackendUnavailable:
+        lp_backend = backend
+    polished = lp_backend.solve(
+        relaxed, SolveOptions(time_limit=left, threads=settings.solve.threads)
+    )
     if polished.status is not SolveStatus.OPTIMAL or polished.values is None:
         return solution
     before = float(lp.cost @ solution.values)

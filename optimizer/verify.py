@@ -941,6 +941,13 @@ def _stock_chain(start: Floats, inflow: Floats, outflow: Floats) -> tuple[Floats
     return opening, closing
 
 
+def _flow_scale(opening: Floats, inflow: Floats, outflow: Floats) -> Floats:
+    """(items, T): the size of a stock balance's terms (opening, in, out) in each period,
+    which its rounding is relative to (MODEL.md's 1e-6 relative)."""
+    scale = np.maximum(np.abs(opening), np.maximum(np.abs(inflow), np.abs(outflow)))
+    return np.asarray(scale, dtype=np.float64)
+
+
 def _shortfall(
     opening: Floats, inflow: Floats, outflow: Floats, closing: Floats, tol: float
 ) -> Bools:
@@ -964,8 +971,15 @@ def _compare_columns(
     expected: Mapping[str, tuple[Floats, str]],
     where: Callable[[int], str],
     tol: float,
+    scale: Floats | None = None,
 ) -> None:
-    """Each table column against its recomputed value (one violation per wrong cell)."""
+    """Each table column against its recomputed value (one violation per wrong cell).
+
+    ``scale`` (same shape as the expected values) is the size of the flows behind each
+    cell: a stock recomputed from a week's production and shipments may differ from
+    the table by the solver's tolerance relative to those flows, not to the stock.
+    """
+    extra = () if scale is None else (scale[index],)
     for col, (values, how) in expected.items():
         got = frame[col]
         want = values[index]
@@ -976,7 +990,7 @@ def _compare_columns(
                 + (f" ({h})" if h else "")
             )
 
-        report.rows(kind, _differs(got, want, tol), wrong)
+        report.rows(kind, _differs(got, want, tol, *extra), wrong)
 
 
 def _materials(
@@ -1025,6 +1039,7 @@ def _materials(
         },
         lambda j: f"material {kid[ki[j]]}, period {per[ti[j]]}",
         tol,
+        _flow_scale(opening, d.Q, consumed),
     )
     return closing
 
@@ -1086,6 +1101,7 @@ def _inventory(
         },
         lambda j: f"product {pid[pi[j]]}, period {per[ti[j]]}",
         tol,
+        _flow_scale(opening, produced, shipped),
     )
     return closing, below
 
@@ -1156,6 +1172,7 @@ def _service(
         },
         where,
         tol,
+        np.abs(d.ed[:, None]),
     )
     return unmet, on_time
 
