@@ -29,3 +29,15 @@ def test_readme_example_runs(monkeypatch: object) -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == expected[0]  # "optimal 400.0"
     assert lines[-1] == expected[-1]  # "240.0"
+
+
+def test_packages_import_in_any_order() -> None:
+    """``formulations`` imports the dataset layer of ``optimizer``; ``optimizer.plan``
+    must still resolve when ``formulations`` is imported first (no import cycle)."""
+    import subprocess
+    import sys
+
+    code = "import formulations.allocation, optimizer; print(optimizer.plan.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "plan"
