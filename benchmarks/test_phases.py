@@ -79,7 +79,8 @@ def solved(size: str, dataset_dir: Path, time_limit: float) -> dict[str, Any]:
 
 
 def test_solve(benchmark: Any, size: str, solved: dict[str, Any], time_limit: float) -> None:
-    """The solver alone (HiGHS on the built model), timed once: it dominates."""
+    """The solver alone (HiGHS on the built model, without soe's MIP start), timed once:
+    it dominates. End to end (below) is what a planner gets."""
     benchmark.group = f"{size}: phases"
     model = solved["model"]
     ds = solved["dataset"]
@@ -90,7 +91,9 @@ def test_solve(benchmark: Any, size: str, solved: dict[str, Any], time_limit: fl
         )
 
     solution = benchmark.pedantic(run, rounds=1, iterations=1)
-    assert solution.status.has_solution
+    benchmark.extra_info.update(status=solution.status.value, objective=solution.objective)
+    if not solution.status.has_solution:
+        pytest.skip(f"raw HiGHS found no plan in the time limit ({solution.status.value})")
     if benchmark.stats:
         _phase(size, "solve", benchmark.stats.stats.median)
 
@@ -99,6 +102,8 @@ def test_extract(benchmark: Any, size: str, solved: dict[str, Any]) -> None:
     benchmark.group = f"{size}: phases"
     model = solved["model"]
     values = solved["solution"].values
+    if values is None:
+        pytest.skip("no solution to extract (see test_solve)")
 
     def run() -> Any:
         v = clean(model.lp, values)
