@@ -83,6 +83,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     )
     for size in sizes:
         soe = TIMES.get((size, "soe"), {})
+        if soe and not any((size, f"baseline-{b}") in TIMES for b in ("cbc", "highs")):
+            tr.write_line(
+                f"{size} | {soe.get('seconds', float('nan')):.2f} |"
+                f" {soe.get('objective', float('nan')):,.2f} | (no baseline) | | | | |"
+                f" {soe.get('peak_mb', float('nan')):.0f}"
+            )
         for name in ("cbc", "highs"):
             base = TIMES.get((size, f"baseline-{name}"))
             if not soe or not base:
