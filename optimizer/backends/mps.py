@@ -21,7 +21,9 @@ def to_mps(model: LinearModel) -> str:
     lo, up = model.row_lower, model.row_upper
     kinds = np.where(lo == up, "E", np.where(np.isinf(lo), "L", "G"))
     ranged = np.isfinite(lo) & np.isfinite(up) & (lo != up)
-    out = ["NAME soe", "ROWS", " N OBJ"]
+    # FREE tells CBC (CoinMpsIO) the format: else it guesses per line, and a line such as
+    # " LO BND C320 0.0" reads as fixed format (bound set "BND C320", column "0.0")
+    out = ["NAME soe FREE", "ROWS", " N OBJ"]
     out += [f" {k} R{i}" for i, k in enumerate(kinds)]
     out.append("COLUMNS")
     counts = np.diff(model.a_start)

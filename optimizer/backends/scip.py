@@ -44,14 +44,25 @@ class ScipBackend:
         solver = mb.Solver("scip")
         if options.time_limit is not None:
             solver.set_time_limit_in_seconds(max(options.time_limit, 0.01))
-        solver.set_solver_specific_parameters(
+        # feasibility tolerance 1e-7, as HiGHS and CBC: SCIP's default 1e-6 is the size of
+        # the lexicographic tier slack (MODEL.md) and of the plan verifier's tolerance, and
+        # let a tier's result come back as -3e-6, which made the next stage infeasible
+        params = (
             f"limits/gap = {float(options.mip_gap)!r}\nrandomization/randomseedshift = 0\n"
+            "numerics/feastol = 1e-9\n"
         )
+        solver.set_solver_specific_parameters(params)
         solver.enable_output(options.log is not None)
         started = time.perf_counter()
         status = solver.solve(m)
-        seconds = time.perf_counter() - started
         S = mb.SolveStatus
+        if status == S.INFEASIBLE:
+            # SCIP's presolve can call infeasible a model with a right-hand side at its
+            # feasibility tolerance (a lexicographic tier limit of 1e-6 after a tier
+            # served in full): the verdict is confirmed without presolving
+            solver.set_solver_specific_parameters(params + "presolving/maxrounds = 0\n")
+            status = solver.solve(m)
+        seconds = time.perf_counter() - started
         if status == S.OPTIMAL:
             ours, limit = SolveStatus.OPTIMAL, None
         elif status == S.FEASIBLE:
