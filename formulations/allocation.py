@@ -329,6 +329,25 @@ class AllocationModel:
         del d
         return {k: terms[k] for k in (*OBJECTIVE_TERMS, *PRODUCTION_TERMS)}
 
+    def settle(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with the slack-like variables at the least their rows allow:
+        safety-stock shortfall ``S = max(0, ss - I)`` and change ``chg = |x - prev|``.
+
+        Both only appear in their own rows and cost something, so this keeps every
+        constraint and never raises the cost. It matters for a plan that was not
+        optimised for the full objective (a lexicographic tier stage's plan returned
+        when the final stage found none): its tables and terms then agree.
+        """
+        d = self.data
+        v = values.copy()
+        if len(self.ss_product):
+            inv = v[self.inv[self.ss_product]]
+            v[self.ssv] = np.maximum(0.0, d.ss[self.ss_product][:, None] - inv)
+        if self.chg.size:
+            F = d.T - self.chg.shape[1]
+            v[self.chg] = np.abs(v[self.x[:, F:]] - d.prev[:, F:])
+        return v
+
     def tables(self, values: np.ndarray) -> dict[str, pd.DataFrame]:
         """The plan tables of DATASET.md "Output" for a solution vector."""
         d = self.data

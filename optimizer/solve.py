@@ -122,7 +122,7 @@ def plan(
         summary = Summary(status=solution.status.value, message=solution.message, **base)
         return Plan(summary, None, dataset.name)
 
-    values = clean(lp, solution.values)
+    values = model.settle(clean(lp, solution.values))
     tables = model.tables(values)
     terms = model.objective_terms(values, cost)
     objective = float(sum(terms[t] for t in OBJECTIVE_TERMS))

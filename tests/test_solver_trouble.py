@@ -338,12 +338,6 @@ def test_scip_lexicographic_after_a_tier_served_in_full(
     assert result.summary.objective == pytest.approx(objective, abs=1e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimizer/solve.py returns a tier stage's values when the final lexicographic "
-    "stage finds no plan; their safety-stock shortfalls were never minimised, so the plan "
-    "fails verification (soe plan: exit 1) instead of coming back 'feasible'",
-)
 def test_lexicographic_final_stage_without_a_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """The final stage of a lexicographic LP stopped by the time limit without a plan
     (simulated): the tier stages' plan is a valid plan and should be returned as such."""
