@@ -71,6 +71,27 @@ def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
         pass
 
 
+def _subscribe_lp_progress(h: Any, progress: Callable[[str], None]) -> None:
+    """A line every ~10 s of a long LP solve: iterations and the current objective."""
+    started = time.perf_counter()
+    last = [started]
+
+    def tick(event: Any) -> None:
+        now = time.perf_counter()
+        if now - last[0] < 10.0:
+            return
+        last[0] = now
+        out = event.data_out
+        iterations = max(int(out.simplex_iteration_count), int(out.ipm_iteration_count))
+        progress(f"  {now - started:6.1f} s  solving the LP: {iterations:,} iterations")
+
+    try:
+        h.cbSimplexInterrupt.subscribe(tick)
+        h.cbIpmInterrupt.subscribe(tick)
+    except AttributeError:  # older highspy without callbacks: no progress lines
+        pass
+
+
 class HighsBackend:
     """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
 
@@ -102,8 +123,11 @@ class HighsBackend:
                 h.cbLogging.subscribe(on_log)
             except AttributeError:  # older highspy: let HiGHS print to the console
                 h.setOptionValue("log_to_console", True)
-        if options.progress is not None and model.is_mip:
-            _subscribe_progress(h, options.progress)
+        if options.progress is not None:
+            if model.is_mip:
+                _subscribe_progress(h, options.progress)
+            else:
+                _subscribe_lp_progress(h, options.progress)
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
