@@ -29,6 +29,7 @@ def __getattr__(name: str) -> Any:
         return plan
     raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
 
+
 __all__ = [
     "BackendUnavailable",
     "Dataset",

@@ -83,8 +83,9 @@ def mip_start(
                 break
             short_lot = shortfall_of(trial) > 1e-6
             close = open_ & (short_lot | (trial[xcols] <= 1e-6))
-            logger.debug("mip start elastic round %d: %d open, %d closed", round_,
-                         open_.sum(), close.sum())
+            logger.debug(
+                "mip start elastic round %d: %d open, %d closed", round_, open_.sum(), close.sum()
+            )
             open_ &= ~close
             values = trial[:n] if not close.any() else None
             if not close.any():

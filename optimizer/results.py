@@ -162,6 +162,7 @@ class Plan:
             (tmp / "summary.json").write_text(self.summary.to_json())
             if extra is not None:
                 extra(tmp)
+            tmp.chmod(0o755)  # mkdtemp makes it private; a plan is for colleagues to read
             _replace_folder(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -20,7 +20,7 @@ from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
 from optimizer.backends.base import relative_gap
 from optimizer.dataset import Dataset
-from optimizer.exceptions import BackendUnavailable, VerificationError
+from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import mip_start
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
@@ -85,24 +85,29 @@ def plan(
     backend = get_backend(settings.solve.solver)
     deadline = time.perf_counter() + settings.solve.time_limit_s
 
-    if settings.priority.mode == "lexicographic":
-        solution, cost, stages = _solve_lexicographic(
-            model, backend, settings, deadline, log, progress
-        )
-    else:
-        cost = model.lp.cost
-        start = None
-        if model.lp.is_mip and backend.capabilities.warm_start:
-            budget = started + build_seconds + 0.4 * settings.solve.time_limit_s
-            start = mip_start(model, backend, min(budget, deadline), settings.solve.threads)
-            if start is not None and log is not None:
-                value = float(cost @ start + model.lp.offset)
-                log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
-        solution = backend.solve(model.lp, _options(settings, deadline, log, start, progress))
-        stages = []
-    if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
-        final = dataclasses.replace(model.lp, cost=cost)
-        solution = _polish(final, solution, backend, settings, deadline)
+    try:
+        if settings.priority.mode == "lexicographic":
+            solution, cost, stages = _solve_lexicographic(
+                model, backend, settings, deadline, log, progress
+            )
+        else:
+            cost = model.lp.cost
+            start = None
+            if model.lp.is_mip and backend.capabilities.warm_start:
+                budget = started + build_seconds + 0.4 * settings.solve.time_limit_s
+                start = mip_start(model, backend, min(budget, deadline), settings.solve.threads)
+                if start is not None and log is not None:
+                    value = float(cost @ start + model.lp.offset)
+                    log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
+            solution = backend.solve(model.lp, _options(settings, deadline, log, start, progress))
+            stages = []
+        if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
+            final = dataclasses.replace(model.lp, cost=cost)
+            solution = _polish(final, solution, backend, settings, deadline)
+    except SoeError:
+        raise
+    except Exception as exc:  # a solver's own failure, in a planner's words
+        raise SolverError(f"the {backend.name} solver failed: {type(exc).__name__}: {exc}") from exc
     solve_seconds = time.perf_counter() - started - build_seconds
     lp = model.lp
     base: dict[str, Any] = dict(
