@@ -131,67 +131,6 @@ def mip_start(
     return values
 
 
-def improve(
-    model: AllocationModel,
-    backend: Backend,
-    start: np.ndarray,
-    deadline: float,
-    threads: int = 0,
-    window: int = 3,
-    mip_gap: float = 0.0,
-) -> np.ndarray:
-    """Fix-and-optimize: free the setups of a few periods at a time, keep the rest as in
-    the current plan, and let the MILP solver improve that small problem from the
-    current plan. Windows slide over the horizon until the deadline or no gain.
-
-    Every sub-problem contains the current plan, so the result is never worse.
-    """
-    lp = model.lp
-    T = model.data.T
-    ycols = model.y.ravel()
-    period = np.tile(np.arange(T), len(model.y_routing))
-    best = start
-    best_obj = float(lp.cost @ start)
-    step = max(1, window - 1)
-    windows = list(range(0, max(T - window, 0) + 1, step))
-    if windows[-1] + window < T:
-        windows.append(T - window)
-    for sweep in range(2):
-        gained = False
-        for t0 in windows:
-            left = deadline - time.perf_counter()
-            if left <= 0.2:
-                return best
-            free = (period >= t0) & (period < t0 + window)
-            lower = lp.lower.copy()
-            upper = lp.upper.copy()
-            on = best[ycols]
-            lower[ycols[~free]] = on[~free]
-            upper[ycols[~free]] = on[~free]
-            integer = lp.integer.copy()
-            integer[ycols[~free]] = False
-            sub = dataclasses.replace(lp, lower=lower, upper=upper, integer=integer)
-            budget = min(left, max(1.0, left / max(1, len(windows))))
-            sol = backend.solve(
-                sub, SolveOptions(time_limit=budget, threads=threads, mip_gap=mip_gap, start=best)
-            )
-            if sol.status.has_solution and sol.values is not None:
-                obj = float(lp.cost @ sol.values)
-                if obj < best_obj - 1e-9 * max(1.0, abs(best_obj)):
-                    logger.debug(
-                        "fix-and-optimize sweep %d periods %d-%d: %.2f -> %.2f",
-                        sweep,
-                        t0,
-                        t0 + window - 1,
-                        best_obj,
-                        obj,
-                    )
-                    best, best_obj, gained = sol.values, obj, True
-        if not gained:
-            break
-    return best
-
-
 def idle_plan(model: AllocationModel) -> np.ndarray:
     """The plan that makes and ships nothing: always feasible (MODEL.md), and the
     fallback start that lets a MILP search report a plan and a gap whatever happens."""
