@@ -4,14 +4,18 @@ Branch and cut on a lot-sizing MILP can spend a whole time limit before its own
 heuristics find a plan that serves demand. This gives it a good start instead:
 
 1. solve the LP relaxation (the formulation's valid inequalities make it tight);
-2. open the setups where the relaxation produces, and solve the LP with those setups
-   fixed and minimum lots relaxed;
-3. close the setups whose lot came out zero or below the minimum lot, and repeat
-   until every open setup makes at least its minimum lot;
-4. solve once more with the minimum lots enforced: a plan feasible for the MILP.
+2. open setups where the relaxation produces, per line and week as many as fit, with
+   the relaxation's output batched into lots of at least the minimum (each made in the
+   first week it serves);
+3. solve the LP with those setups fixed and the minimum lots elastic (a penalised
+   shortfall), close the setups whose lot cannot reach its minimum, and repeat; and, as
+   other candidates, the same loop with the minimum lots relaxed, closing lots that
+   come out below them, then solved once more with the minimum lots enforced;
+4. keep the cheapest candidate; setups that make nothing are closed.
 
 Closing a setup never makes the next LP infeasible (its production can always be
-replaced by shortage), so the loop ends with a valid plan whenever step 1 solved.
+replaced by shortage). When not even the relaxation solves in time, the start is the
+idle plan (make and ship nothing), which is always feasible.
 """
 
 from __future__ import annotations
