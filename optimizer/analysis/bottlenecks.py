@@ -30,6 +30,32 @@ COLUMNS = ["kind", "resource", "period", "slack", "marginal_value"]
 _KIND_ORDER = {"line": 0, "overtime": 1, "material": 2}
 
 
+def _rows(
+    kind: str,
+    ids: np.ndarray,
+    keep: np.ndarray,
+    slack: np.ndarray,
+    value: np.ndarray,
+    used: np.ndarray,
+    available: np.ndarray,
+    periods: np.ndarray,
+) -> pd.DataFrame:
+    """One row per (resource, period) in ``keep``: its slack, value, use and supply."""
+    i, t = np.nonzero(keep)
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "resource": ids[i],
+            "period": periods[t],
+            "slack": slack[i, t],
+            "marginal_value": value[i, t],
+            "used": used[i, t],
+            "available": available[i, t],
+            "_t": t,
+        }
+    )
+
+
 def bottlenecks(shadow: ShadowPrices, plan: Plan) -> pd.DataFrame:
     """Binding resources of a plan, ranked by marginal value.
 
@@ -40,7 +66,6 @@ def bottlenecks(shadow: ShadowPrices, plan: Plan) -> pd.DataFrame:
     """
     d = shadow.data
     per = d.period_ids
-    T = d.T
     lines = plan.lines
     used = grid(lines, "line", d.line_ids, per, "used_hours")
     ot = grid(lines, "line", d.line_ids, per, "overtime_hours")
@@ -48,40 +73,31 @@ def bottlenecks(shadow: ShadowPrices, plan: Plan) -> pd.DataFrame:
     regular_slack = np.maximum(0.0, H + ot - used)
     regular_slack[regular_slack < TOL * np.maximum(1.0, H)] = 0.0
     value = shadow.capacity
-    parts = []
-    keep = ((H > 0) & (regular_slack == 0)) | (value > TOL)
-    li, ti = np.nonzero(keep)
-    parts.append(
-        pd.DataFrame(
-            {
-                "kind": "line",
-                "resource": d.line_ids[li],
-                "period": per[ti],
-                "slack": regular_slack[li, ti],
-                "marginal_value": value[li, ti],
-                "used": np.minimum(used, H)[li, ti],
-                "available": H[li, ti],
-                "_t": ti,
-            }
+    parts = [
+        _rows(
+            "line",
+            d.line_ids,
+            ((H > 0) & (regular_slack == 0)) | (value > TOL),
+            regular_slack,
+            value,
+            np.minimum(used, H),
+            H,
+            per,
         )
-    )
+    ]
     ot_slack = np.maximum(0.0, OT - ot)
     ot_slack[ot_slack < TOL * np.maximum(1.0, OT)] = 0.0
     ot_value = shadow.overtime_value()
-    keep = (OT > 0) & (ot_slack == 0)
-    li, ti = np.nonzero(keep | (ot_value > TOL))
     parts.append(
-        pd.DataFrame(
-            {
-                "kind": "overtime",
-                "resource": d.line_ids[li],
-                "period": per[ti],
-                "slack": ot_slack[li, ti],
-                "marginal_value": ot_value[li, ti],
-                "used": ot[li, ti],
-                "available": OT[li, ti],
-                "_t": ti,
-            }
+        _rows(
+            "overtime",
+            d.line_ids,
+            ((OT > 0) & (ot_slack == 0)) | (ot_value > TOL),
+            ot_slack,
+            ot_value,
+            ot,
+            OT,
+            per,
         )
     )
     if len(d.material_ids):
@@ -90,20 +106,16 @@ def bottlenecks(shadow: ShadowPrices, plan: Plan) -> pd.DataFrame:
         consumed = grid(mats, "material", d.material_ids, per, "consumed")
         closing[np.abs(closing) < TOL * np.maximum(1.0, consumed)] = 0.0
         mvalue = shadow.material
-        run_out = (closing == 0) & (consumed > TOL)
-        ki, ti = np.nonzero(run_out | (mvalue > TOL))
         parts.append(
-            pd.DataFrame(
-                {
-                    "kind": "material",
-                    "resource": d.material_ids[ki],
-                    "period": per[ti],
-                    "slack": closing[ki, ti],
-                    "marginal_value": mvalue[ki, ti],
-                    "used": consumed[ki, ti],
-                    "available": consumed[ki, ti] + closing[ki, ti],
-                    "_t": ti,
-                }
+            _rows(
+                "material",
+                d.material_ids,
+                ((closing == 0) & (consumed > TOL)) | (mvalue > TOL),
+                closing,
+                mvalue,
+                consumed,
+                consumed + closing,
+                per,
             )
         )
     out = pd.concat(parts, ignore_index=True)
@@ -114,5 +126,4 @@ def bottlenecks(shadow: ShadowPrices, plan: Plan) -> pd.DataFrame:
         kind="stable",
         ignore_index=True,
     )
-    del T
     return out.drop(columns=["_k", "_t"])
