@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from optimizer import Dataset, DatasetError, DatasetWarning, Settings, load_dataset
 from tests.conftest import BASE, DATA, write_tables
@@ -503,7 +504,7 @@ def test_dataset_is_frozen_and_picklable(make: Callable[..., Dataset]) -> None:
     import pickle
 
     ds = make()
-    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error
+    with pytest.raises(ValidationError, match="frozen"):
         ds.name = "other"  # type: ignore[misc]
     again = pickle.loads(pickle.dumps(ds))
     pd.testing.assert_frame_equal(again.products, ds.products)
