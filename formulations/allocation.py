@@ -545,21 +545,29 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         np.arange(len(f_entry)) - np.repeat(np.cumsum(width) - width, width)
     )
     entry_ids = d.entries["entry"].to_numpy(dtype=object)
+    # every column is boxed by a bound its rows imply (shipments and shortage by the
+    # entry's quantity, stocks by what can have come in): the dual simplex then starts
+    # dual feasible and flips bounds instead of running a phase 1
     f = b.add_vars(
         "shipment",
         pd.DataFrame({"entry": entry_ids[f_entry], "period": per[f_period]}),
         0.0,
-        INF,
+        d.ed[f_entry],
         d.c_late[f_entry] * (f_period - d.et[f_entry]),
     )
-    short = b.add_vars("short", pd.DataFrame({"entry": entry_ids}), 0.0, INF, d.c_short * d.weight)
+    short = b.add_vars(
+        "short", pd.DataFrame({"entry": entry_ids}), 0.0, d.ed, d.c_short * d.weight
+    )
 
     product_period = pd.DataFrame(
         {"product": np.repeat(d.product_ids, T), "period": np.tile(per, P)}
     )
-    inv = b.add_vars(
-        "inventory", product_period, 0.0, np.repeat(d.Imax, T), np.repeat(d.h, T)
-    ).reshape(P, T)
+    made = np.zeros((P, T))
+    np.add.at(made, d.rp, x_ub)
+    inv_ub = np.minimum(d.Imax[:, None], d.I0[:, None] + np.cumsum(made, axis=1))
+    inv = b.add_vars("inventory", product_period, 0.0, inv_ub.ravel(), np.repeat(d.h, T)).reshape(
+        P, T
+    )
     ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     ssv = b.add_vars(
         "safety_shortfall",
@@ -572,7 +580,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         "material_stock",
         pd.DataFrame({"material": np.repeat(d.material_ids, T), "period": np.tile(per, K)}),
         0.0,
-        INF,
+        (d.Z0[:, None] + np.cumsum(d.Q, axis=1)).ravel(),
         np.repeat(d.h_mat, T),
     ).reshape(K, T)
 

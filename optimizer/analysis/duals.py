@@ -310,6 +310,13 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, 
     new_ub = np.where(fence, d.prev[:, :T], INF)
     new_ub = np.where(blocked, 0.0, new_ub)
     upper[model.x.ravel()] = new_ub.ravel()
+    # the bounds the model only states to box its columns are implied by rows that
+    # change here (x is no longer bounded by its useful output): back to what the data
+    # says, so that no dual value lands on them
+    upper[model.inv.ravel()] = np.repeat(d.Imax, T)
+    upper[model.z.ravel()] = INF
+    upper[model.f] = INF
+    upper[model.short] = INF
     # setup links (with y fixed: x <= 0, done by the bound, or x <= M, implied by the
     # capacity row) and the (l,S) windows (valid inequalities) are relaxed
     for name in ("setup", "lot_window"):
