@@ -42,7 +42,10 @@ Constraints
    (``Z_0 = Z0``).
 4. ``balance[product, period]``: ``I_t - I_{t-1} - sum_l x + sum_e f[e, t] = 0``
    (``I_0 = I0``).
-5. ``service[entry]``: ``sum_u f[e,u] + short[e] = d(e)``.
+5. ``service[class]``: ``sum_u f[e,u] + short[e] = d(e)``, stated once per demand class
+   (the entries of one product, due period and tier, which cost the same in every
+   mode); :meth:`AllocationModel.entry_shipments` shares a class's shipments out to its
+   entries in entry order.
 6. ``safety[product, period]``: ``S + I >= ss`` (only where ``ss > 0`` and
    ``c_ss > 0``; elsewhere ``S`` has no cost and is reported as ``max(0, ss - I)``).
 7. Frozen fence, ``t <= F``: the bound ``x <= prev``; the shortfall
@@ -110,6 +113,9 @@ class AllocationData:
     c_short: np.ndarray
     c_late: np.ndarray
     weight: np.ndarray  # base^(K - k(e))
+    group: np.ndarray  # entry -> demand class (same product, due period and tier)
+    g_entry: np.ndarray  # class -> its first entry (whose product, due, tier, costs it has)
+    gd: np.ndarray  # class quantity
     I0: np.ndarray
     ss: np.ndarray
     c_ss: np.ndarray
@@ -188,11 +194,25 @@ def prepare(dataset: Dataset) -> AllocationData:
 
     ent = entries(dataset)
     ep = ppos.get_indexer(ent["product"])
+    et = tpos.get_indexer(ent["due"])
     tier = ent["priority"].to_numpy(dtype=np.int64)
     K = int(tier.max()) if len(tier) else 1
     c_short = products["shortage_cost"].to_numpy(dtype=np.float64)[ep]
     c_late = products["lateness_cost"].to_numpy(dtype=np.float64)[ep]
     weight = float(s.priority.tier_weight_base) ** (K - tier).astype(np.float64)
+
+    # demand classes: entries of one product, due period and tier cost the same in every
+    # mode, so the model ships and shorts them as one; the plan shares a class's
+    # shipments out in entry order (orders in file order, then the forecast remainder)
+    ed = ent["quantity"].to_numpy(dtype=np.float64)
+    group = (
+        pd.DataFrame({"p": ep, "t": et, "k": tier})
+        .groupby(["p", "t", "k"], sort=False)
+        .ngroup()
+        .to_numpy(dtype=np.int64)
+    )
+    G = int(group.max()) + 1 if len(group) else 0
+    g_entry = np.unique(group, return_index=True)[1] if G else np.zeros(0, dtype=np.int64)
 
     prev = np.zeros((len(rt), T))
     pp = dataset.previous_plan
@@ -231,12 +251,15 @@ def prepare(dataset: Dataset) -> AllocationData:
         bom_a=bom_a,
         entries=ent,
         ep=ep,
-        et=tpos.get_indexer(ent["due"]),
-        ed=ent["quantity"].to_numpy(dtype=np.float64),
+        et=et,
+        ed=ed,
         tier=tier,
         c_short=c_short,
         c_late=c_late,
         weight=weight,
+        group=group,
+        g_entry=g_entry,
+        gd=np.bincount(group, weights=ed, minlength=G),
         I0=products["initial_inventory"].to_numpy(dtype=np.float64),
         ss=products["safety_stock"].to_numpy(dtype=np.float64),
         c_ss=products["safety_stock_cost"].to_numpy(dtype=np.float64),
@@ -262,10 +285,11 @@ class AllocationModel:
     o: np.ndarray  # column numbers of overtime variables
     o_line: np.ndarray
     o_period: np.ndarray
-    f: np.ndarray  # column numbers of shipments
-    f_entry: np.ndarray
+    f: np.ndarray  # column numbers of shipments, one per demand class and period
+    f_group: np.ndarray  # demand class of each shipment column
     f_period: np.ndarray
-    short: np.ndarray
+    short: np.ndarray  # one per demand class
+    demand: np.ndarray  # quantity of each demand class
     inv: np.ndarray  # (P, T)
     ssv: np.ndarray  # (Ps, T) safety-stock shortfall columns
     ss_product: np.ndarray
@@ -284,17 +308,19 @@ class AllocationModel:
         """Cost vector of ``U_k``: tier ``k``'s shortage (at ``c_short``) and lateness."""
         d = self.data
         c = np.zeros(self.lp.num_cols)
-        in_tier = d.tier == tier
-        c[self.short[in_tier]] = d.c_short[in_tier]
-        f_in = in_tier[self.f_entry]
-        late = d.c_late[self.f_entry] * (self.f_period - d.et[self.f_entry])
+        ge = d.g_entry
+        in_tier = d.tier[ge] == tier
+        c[self.short[in_tier]] = d.c_short[ge][in_tier]
+        f_in = in_tier[self.f_group]
+        fe = ge[self.f_group]
+        late = d.c_late[fe] * (self.f_period - d.et[fe])
         c[self.f[f_in]] = late[f_in]
         return c
 
     def final_objective(self) -> np.ndarray:
         """Lexicographic final stage: the full objective with ``pi(e) = c_short``."""
         c = self.lp.cost.copy()
-        c[self.short] = self.data.c_short
+        c[self.short] = self.data.c_short[self.data.g_entry]
         return c
 
     def tiers(self) -> list[int]:
@@ -348,6 +374,47 @@ class AllocationModel:
             v[self.chg] = np.abs(v[self.x[:, F:]] - d.prev[:, F:])
         return v
 
+    def entry_shipments(self, values: np.ndarray) -> np.ndarray:
+        """(E, W) what each demand entry receives ``0..W-1`` periods after its due one.
+
+        A class's shipments, earliest first, fill its entries in entry order: the first
+        entry gets the first units, and so on (they cost the same, so any split is
+        optimal; this one serves firm orders before the forecast remainder).
+        """
+        d = self.data
+        G = len(d.g_entry)
+        lag = self.f_period - d.et[d.g_entry[self.f_group]]
+        W = int(lag.max()) + 1 if len(lag) else 1
+        by_lag = np.zeros((G, W))
+        by_lag[self.f_group, lag] = values[self.f]
+        upto = np.zeros((G, W + 1))
+        upto[:, 1:] = np.cumsum(by_lag, axis=1)
+        end = pd.Series(d.ed).groupby(d.group).cumsum().to_numpy(dtype=np.float64)
+        start = end - d.ed
+        c = upto[d.group]
+        return np.clip(  # type: ignore[no-any-return]
+            np.minimum(end[:, None], c[:, 1:]) - np.maximum(start[:, None], c[:, :-1]),
+            0.0,
+            None,
+        )
+
+    def demand_values(self, shipments: pd.DataFrame, service: pd.DataFrame) -> np.ndarray:
+        """A column vector holding a plan's shipments and unmet quantities (DATASET.md
+        tables, per entry) in the model's demand-class columns; zero elsewhere."""
+        d = self.data
+        v = np.zeros(self.lp.num_cols)
+        col = np.full((len(d.g_entry), d.T), -1, dtype=np.int64)
+        col[self.f_group, self.f_period] = self.f
+        e = pd.Index(d.entries["entry"]).get_indexer(shipments["entry"])
+        t = pd.Index(d.period_ids).get_indexer(shipments["period"])
+        known = (e >= 0) & (t >= 0)
+        c = col[d.group[e[known]], t[known]]
+        q = shipments["quantity"].to_numpy(dtype=np.float64)[known]
+        np.add.at(v, c[c >= 0], q[c >= 0])
+        unmet = service.set_index("entry")["unmet"].reindex(d.entries["entry"]).fillna(0.0)
+        np.add.at(v, self.short[d.group], unmet.to_numpy(dtype=np.float64))
+        return v
+
     def tables(self, values: np.ndarray) -> dict[str, pd.DataFrame]:
         """The plan tables of DATASET.md "Output" for a solution vector."""
         d = self.data
@@ -377,7 +444,7 @@ class AllocationModel:
         np.add.at(produced, d.rp, x)
         fq = values[self.f]
         shipped = np.zeros((P, T))
-        np.add.at(shipped, (d.ep[self.f_entry], self.f_period), fq)
+        np.add.at(shipped, (d.ep[d.g_entry[self.f_group]], self.f_period), fq)
         closing = values[self.inv]
         opening = np.concatenate([d.I0[:, None], closing[:, :-1]], axis=1)
         inventory = pd.DataFrame(
@@ -393,22 +460,17 @@ class AllocationModel:
             }
         )
 
-        E = len(d.ed)
-        on_time = np.zeros(E)
-        late = np.zeros(E)
-        is_on_time = self.f_period == d.et[self.f_entry]
-        np.add.at(on_time, self.f_entry[is_on_time], fq[is_on_time])
-        np.add.at(late, self.f_entry[~is_on_time], fq[~is_on_time])
+        amount = self.entry_shipments(values)  # (E, W): by periods after the due one
         service = d.entries.copy()
-        service["on_time"] = on_time
-        service["late"] = late
-        service["unmet"] = values[self.short]
-        nz = fq > 0
+        service["on_time"] = amount[:, 0]
+        service["late"] = amount[:, 1:].sum(axis=1)
+        service["unmet"] = np.maximum(0.0, d.ed - amount.sum(axis=1))
+        ei, lag = np.nonzero(amount > 0)
         shipments = pd.DataFrame(
             {
-                "entry": d.entries["entry"].to_numpy(dtype=object)[self.f_entry[nz]],
-                "period": per[self.f_period[nz]],
-                "quantity": fq[nz],
+                "entry": d.entries["entry"].to_numpy(dtype=object)[ei],
+                "period": per[d.et[ei] + lag],
+                "quantity": amount[ei, lag],
             }
         )
 
@@ -490,7 +552,6 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     P = len(d.product_ids)
     L = len(d.line_ids)
     K = len(d.material_ids)
-    E = len(d.ed)
     per = d.period_ids
     tt = np.arange(T)
     F = d.frozen
@@ -538,26 +599,29 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         d.c_ot[ol],
     )
 
-    last = np.minimum(T - 1, d.et + d.max_lateness)
-    width = np.maximum(last - d.et + 1, 0)
-    f_entry = np.repeat(np.arange(E), width)
-    f_period = d.et[f_entry] + (
-        np.arange(len(f_entry)) - np.repeat(np.cumsum(width) - width, width)
+    ge = d.g_entry
+    G = len(ge)
+    gp, gt = d.ep[ge], d.et[ge]
+    last = np.minimum(T - 1, gt + d.max_lateness)
+    width = np.maximum(last - gt + 1, 0)
+    f_group = np.repeat(np.arange(G), width)
+    f_period = gt[f_group] + (
+        np.arange(len(f_group)) - np.repeat(np.cumsum(width) - width, width)
     )
-    entry_ids = d.entries["entry"].to_numpy(dtype=object)
+    demand_class = pd.DataFrame(
+        {"product": d.product_ids[gp], "due": per[gt], "tier": d.tier[ge]}
+    )
     # every column is boxed by a bound its rows imply (shipments and shortage by the
     # entry's quantity, stocks by what can have come in): the dual simplex then starts
     # dual feasible and flips bounds instead of running a phase 1
     f = b.add_vars(
         "shipment",
-        pd.DataFrame({"entry": entry_ids[f_entry], "period": per[f_period]}),
+        demand_class.iloc[f_group].reset_index(drop=True).assign(period=per[f_period]),
         0.0,
-        d.ed[f_entry],
-        d.c_late[f_entry] * (f_period - d.et[f_entry]),
+        d.gd[f_group],
+        d.c_late[ge][f_group] * (f_period - gt[f_group]),
     )
-    short = b.add_vars(
-        "short", pd.DataFrame({"entry": entry_ids}), 0.0, d.ed, d.c_short * d.weight
-    )
+    short = b.add_vars("short", demand_class, 0.0, d.gd, d.c_short[ge] * d.weight[ge])
 
     product_period = pd.DataFrame(
         {"product": np.repeat(d.product_ids, T), "period": np.tile(per, P)}
@@ -637,11 +701,11 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     b.add_coefs(bal, inv, 1.0)
     b.add_coefs(bal[:, 1:], inv[:, :-1], -1.0)
     b.add_coefs(bal[d.rp], x, -1.0)
-    b.add_coefs(bal[d.ep[f_entry], f_period], f, 1.0)
+    b.add_coefs(bal[gp[f_group], f_period], f, 1.0)
 
-    # (5) service
-    svc = b.add_rows("service", pd.DataFrame({"entry": entry_ids}), d.ed, d.ed)
-    b.add_coefs(svc[f_entry], f, 1.0)
+    # (5) service, per demand class
+    svc = b.add_rows("service", demand_class, d.gd, d.gd)
+    b.add_coefs(svc[f_group], f, 1.0)
     b.add_coefs(svc, short, 1.0)
 
     # (6) safety stock
@@ -682,9 +746,10 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         o_line=ol,
         o_period=ot_,
         f=f,
-        f_entry=f_entry,
+        f_group=f_group,
         f_period=f_period,
         short=short,
+        demand=d.gd,
         inv=inv,
         ssv=ssv,
         ss_product=ps,

@@ -193,6 +193,38 @@ def test_lateness_allowed_vs_lost_sales(
         assert ship.loc["W2", "quantity"] == pytest.approx(50)
 
 
+def test_entries_of_one_class_fill_in_file_order(
+    make: Callable[..., Dataset], solver: str
+) -> None:
+    """Orders O2 (40) and O1 (30) and a forecast remainder (100 - 70 = 30) of one
+    product, due W1, all tier 1 (the product's and the customers' priority): they cost
+    the same, so the model treats them as one class of 100. The line makes 50 a week
+    and one week of lateness is allowed: 50 ship in W1, 50 in W2 (all of W2's output;
+    nothing else is due). The class's shipments fill entries in file order, orders
+    before the forecast: O2 40 on time; O1 10 on time, 20 late; the forecast 30 late.
+    Objective: lateness 50 x 1 = 50."""
+    ds = make(
+        products="product,shortage_cost,lateness_cost\nA,10,1",
+        lines="line,hours\nL1,5",
+        routings="product,line,rate\nA,L1,10",
+        customers="customer,priority\nC1,1",
+        forecast="product,period,quantity\nA,W1,100",
+        orders="order,customer,product,period,quantity\nO2,C1,A,W1,40\nO1,C1,A,W1,30",
+        settings="[demand]\nmax_lateness = 1",
+    )
+    p = run(ds, solver)
+    svc = p.service.set_index("entry")
+    assert svc.loc["O2", ["on_time", "late", "unmet"]].tolist() == pytest.approx([40, 0, 0])
+    assert svc.loc["O1", ["on_time", "late", "unmet"]].tolist() == pytest.approx([10, 20, 0])
+    fc = svc.loc["forecast:A:W1", ["on_time", "late", "unmet"]].tolist()
+    assert fc == pytest.approx([0, 30, 0])
+    ship = p.shipments.groupby(["entry", "period"])["quantity"].sum()
+    assert ship.to_dict() == pytest.approx(
+        {("O2", "W1"): 40, ("O1", "W1"): 10, ("O1", "W2"): 20, ("forecast:A:W1", "W2"): 30}
+    )
+    assert p.summary.objective == pytest.approx(50)
+
+
 def test_setup_time_makes_small_lot_not_worth_it(make: Callable[..., Dataset], solver: str) -> None:
     """10 h; A needs all of them (100 at 10/h, c_short 5). B's 10 units take 1 h plus a
     3 h setup: 40 units of A lost (200) to save 10 of B (80). So B is not made: 80."""

@@ -186,7 +186,7 @@ def shadow_prices(
         value[cons["material"].slice].reshape(K, T) if "material" in cons else np.zeros((K, T))
     )
     stock = value[cons["balance"].slice].reshape(len(d.product_ids), T)
-    entry = dual[cons["service"].slice].copy()
+    entry = dual[cons["service"].slice][d.group]  # an entry's is its demand class's
     reduced = _reduced_costs(lp, dual)
     production = reduced[model.x]
     # x <= 0 where no setup is planned: what lifting it would be worth per unit
@@ -339,16 +339,7 @@ def _with_tier_limits(
     model: AllocationModel, lp: LinearModel, plan: Plan, tolerance: float
 ) -> LinearModel:
     """Lexicographic mode: the final stage's LP, each tier held to the plan's value."""
-    values = np.zeros(lp.num_cols)
-    ship = model.lp.variables["shipment"].index
-    got = ship.merge(plan.shipments, on=["entry", "period"], how="left", validate="one_to_one")[
-        "quantity"
-    ]
-    values[model.f] = got.fillna(0.0).to_numpy(dtype=np.float64)
-    unmet = plan.service.set_index("entry")["unmet"]
-    values[model.short] = (
-        unmet.reindex(model.data.entries["entry"]).fillna(0.0).to_numpy(dtype=np.float64)
-    )
+    values = model.demand_values(plan.shipments, plan.service)
     for k in model.tiers():
         cols, vals = model.tier_row(k)
         u_star = float(vals @ values[cols])
