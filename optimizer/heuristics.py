@@ -41,6 +41,8 @@ def mip_start(
     backend: Backend,
     deadline: float,
     threads: int = 0,
+    *,
+    quick: bool = False,
 ) -> np.ndarray | None:
     """A feasible solution of ``model.lp`` (a MILP) found by LP rounding; the idle plan
     (:func:`idle_plan`) when the relaxation cannot be solved in time.
@@ -49,6 +51,10 @@ def mip_start(
     ----------
     deadline
         ``time.perf_counter()`` value by which to give up.
+    quick
+        Stop at the first candidate found (the elastic one where there are minimum
+        lots), for callers that improve the start afterwards
+        (:func:`optimizer.improve.improve`).
     """
     lp = model.lp
     if not lp.is_mip or not len(model.y_routing):
@@ -99,6 +105,8 @@ def mip_start(
             logger.debug("mip start candidate (elastic): %.2f", obj)
             best = (obj, values, open_.copy())
     for lots in (batched, relaxed[xcols]):
+        if quick and best is not None:
+            break
         open_ = _fits(model, lots, allowed)
         values = None
         for round_ in range(MAX_ROUNDS):

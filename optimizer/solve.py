@@ -22,11 +22,17 @@ from optimizer.backends.base import relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import mip_start
+from optimizer.improve import improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
 from optimizer.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+HEURISTIC_SHARE = 0.5
+"""Share of a MILP's time limit for soe's own first plan and its local search
+(:mod:`optimizer.heuristics`, :mod:`optimizer.improve`); branch and cut gets the rest,
+starting from that plan (it proves the bound, and may still improve the plan)."""
 
 _STATUS_RANK = {
     SolveStatus.OPTIMAL: 0,
@@ -93,12 +99,18 @@ def plan(
         else:
             cost = model.lp.cost
             start = None
+            limit = settings.solve.time_limit_s
             if model.lp.is_mip and backend.capabilities.warm_start:
-                budget = started + build_seconds + 0.4 * settings.solve.time_limit_s
-                start = mip_start(model, backend, min(budget, deadline), settings.solve.threads)
+                budget = min(deadline, started + build_seconds + HEURISTIC_SHARE * limit)
+                start = mip_start(model, backend, budget, settings.solve.threads, quick=True)
                 if start is not None and log is not None:
                     value = float(cost @ start + model.lp.offset)
                     log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
+                if start is not None:
+                    start = improve(model, start, budget, settings.solve.threads)
+                    if log is not None:
+                        value = float(cost @ start + model.lp.offset)
+                        log(f"soe: after setup local search, objective {value:,.2f}")
             solution = backend.solve(model.lp, _options(settings, deadline, log, start, progress))
             stages = []
         if model.lp.is_mip and solution.status.has_solution and solution.values is not None:

@@ -1,0 +1,44 @@
+"""The setup local search: feasible plans, never worse than the start."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from formulations.allocation import build
+from optimizer import Dataset
+from optimizer.backends import get_backend
+from optimizer.heuristics import idle_plan, mip_start
+from optimizer.improve import improve, local_search
+from tests.test_heuristics import RICH, _feasible
+
+TIGHT = dict(
+    products="product,priority,shortage_cost,holding_cost\nA,1,50,0.1\nB,2,20,0.1\nC,3,10,0.1",
+    lines="line,hours,overtime_hours,overtime_cost\nL1,10,0,0\nL2,8,0,0",
+    routings="product,line,rate,setup_hours,setup_cost,min_lot\n"
+    "A,L1,10,2,5,20\nA,L2,8,1,5,10\nB,L1,10,2,5,20\nC,L2,8,1,5,10",
+)
+
+
+def test_local_search_from_idle_is_feasible_and_better(make: Callable[..., Dataset]) -> None:
+    for spec in (RICH, TIGHT):
+        model = build(make(**spec))
+        idle = idle_plan(model)
+        v = local_search(model, idle, time.perf_counter() + 20)
+        assert _feasible(model.lp, v)
+        assert model.lp.cost @ v < model.lp.cost @ idle - 1e-6
+
+
+def test_improve_never_worse_than_the_start(make: Callable[..., Dataset]) -> None:
+    model = build(make(**TIGHT))
+    start = mip_start(model, get_backend("highs"), time.perf_counter() + 20)
+    assert start is not None
+    v = improve(model, start, time.perf_counter() + 20)
+    assert _feasible(model.lp, v)
+    assert model.lp.cost @ v <= model.lp.cost @ start + 1e-6
+
+
+def test_improve_out_of_time_returns_the_start(make: Callable[..., Dataset]) -> None:
+    model = build(make(**TIGHT))
+    idle = idle_plan(model)
+    assert improve(model, idle, time.perf_counter() - 1) is idle
