@@ -46,8 +46,14 @@ Constraints
    (the entries of one product, due period and tier, which cost the same in every
    mode); :meth:`AllocationModel.entry_shipments` shares a class's shipments out to its
    entries in entry order.
-6. ``safety[product, period]``: ``S + I >= ss`` (only where ``ss > 0`` and
-   ``c_ss > 0``; elsewhere ``S`` has no cost and is reported as ``max(0, ss - I)``).
+6. Safety stock, ``S >= ss - I``: stated without a row. Where ``ss > 0`` and ``c_ss > 0``
+   the inventory is two columns, ``I = I_low + I_high`` with ``I_low <= ss`` costing
+   ``h - c_ss`` and ``I_high`` costing ``h``, and ``S = ss - I_low`` (the constant
+   ``c_ss ss`` goes to the offset): the cheaper part fills first, so at an optimum
+   ``S = max(0, ss - I)``; :meth:`AllocationModel.settle` makes it so for any plan.
+   Elsewhere ``S`` has no cost and is reported as ``max(0, ss - I)``. (A row
+   ``S + I >= ss`` per product and period would do the same; on size l it was a fifth
+   of the rows and the dual simplex's iterations.)
 7. Frozen fence, ``t <= F``: the bound ``x <= prev``; the shortfall
    ``dev = prev - x`` is substituted into the objective (exact, since ``x <= prev``).
 8. ``change_up``/``change_down[product, line, period]``, ``t > F`` and
@@ -290,13 +296,14 @@ class AllocationModel:
     f_period: np.ndarray
     short: np.ndarray  # one per demand class
     demand: np.ndarray  # quantity of each demand class
-    inv: np.ndarray  # (P, T)
-    ssv: np.ndarray  # (Ps, T) safety-stock shortfall columns
+    inv: np.ndarray  # (P, T) inventory; above the safety stock where ``ssv`` is split off
+    ssv: np.ndarray  # (Ps, T) inventory up to the safety stock, products ``ss_product``
     ss_product: np.ndarray
     z: np.ndarray  # (K, T)
     chg: np.ndarray  # (R, T - F) or empty
     run_cost: np.ndarray  # per column: the production part of the cost
     stability_cost: np.ndarray
+    ss_offset: float = 0.0  # the constant sum c_ss ss of the split safety stock (6)
 
     # ------------------------------------------------------------------ objectives
 
@@ -340,39 +347,55 @@ class AllocationModel:
         """Each MODEL.md cost term for a solution vector (``cost``: the shortage prices)."""
         cost = self.lp.cost if cost is None else cost
         d = self.data
+        ps = self.ss_product
+        low = values[self.ssv]
         terms = {
             "shortage": float(cost[self.short] @ values[self.short]),
             "lateness": float(cost[self.f] @ values[self.f]),
-            "holding": float(cost[self.inv.ravel()] @ values[self.inv.ravel()]),
-            "safety_stock": float(cost[self.ssv.ravel()] @ values[self.ssv.ravel()]),
+            "holding": float((d.h[:, None] * self.closing(values)).sum()),
+            "safety_stock": float((d.c_ss[ps][:, None] * (d.ss[ps][:, None] - low)).sum()),
             "material_holding": float(cost[self.z.ravel()] @ values[self.z.ravel()]),
             "run": float(self.run_cost @ values),
             "setup": float(cost[self.y.ravel()] @ values[self.y.ravel()]),
             "overtime": float(cost[self.o] @ values[self.o]),
-            "stability": float(self.stability_cost @ values + self.lp.offset),
+            "stability": float(self.stability_cost @ values + self.lp.offset - self.ss_offset),
         }
         terms["production"] = terms["run"] + terms["setup"] + terms["overtime"]
-        del d
         return {k: terms[k] for k in (*OBJECTIVE_TERMS, *PRODUCTION_TERMS)}
 
     def settle(self, values: np.ndarray) -> np.ndarray:
-        """``values`` with the slack-like variables at the least their rows allow:
-        safety-stock shortfall ``S = max(0, ss - I)`` and change ``chg = |x - prev|``.
+        """``values`` with the slack-like variables at the least their rows allow: the
+        inventory up to the safety stock filled first (so the shortfall is
+        ``S = max(0, ss - I)``) and change ``chg = |x - prev|``.
 
-        Both only appear in their own rows and cost something, so this keeps every
-        constraint and never raises the cost. It matters for a plan that was not
-        optimised for the full objective (a lexicographic tier stage's plan returned
-        when the final stage found none): its tables and terms then agree.
+        This keeps every constraint and never raises the cost. It matters for a plan
+        that was not optimised for the full objective (a lexicographic tier stage's plan
+        returned when the final stage found none, a MIP plan within its gap): its tables
+        and terms then agree with MODEL.md's.
         """
         d = self.data
-        v = values.copy()
-        if len(self.ss_product):
-            inv = v[self.inv[self.ss_product]]
-            v[self.ssv] = np.maximum(0.0, d.ss[self.ss_product][:, None] - inv)
+        v = self.with_closing(values.copy(), self.closing(values))
         if self.chg.size:
             F = d.T - self.chg.shape[1]
             v[self.chg] = np.abs(v[self.x[:, F:]] - d.prev[:, F:])
         return v
+
+    def closing(self, values: np.ndarray) -> np.ndarray:
+        """(P, T) closing inventory of a solution vector (both parts where split)."""
+        closing: np.ndarray = values[self.inv]
+        closing[self.ss_product] += values[self.ssv]
+        return closing
+
+    def with_closing(self, values: np.ndarray, closing: np.ndarray) -> np.ndarray:
+        """``values`` (changed in place) holding the (P, T) inventory ``closing``, the part
+        up to the safety stock filled first."""
+        ps = self.ss_product
+        values[self.inv] = closing
+        if len(ps):
+            low = np.minimum(closing[ps], self.lp.upper[self.ssv])
+            values[self.ssv] = low
+            values[self.inv[ps]] = closing[ps] - low
+        return values
 
     def entry_shipments(self, values: np.ndarray) -> np.ndarray:
         """(E, W) what each demand entry receives ``0..W-1`` periods after its due one.
@@ -445,7 +468,7 @@ class AllocationModel:
         fq = values[self.f]
         shipped = np.zeros((P, T))
         np.add.at(shipped, (d.ep[d.g_entry[self.f_group]], self.f_period), fq)
-        closing = values[self.inv]
+        closing = self.closing(values)
         opening = np.concatenate([d.I0[:, None], closing[:, :-1]], axis=1)
         inventory = pd.DataFrame(
             {
@@ -605,12 +628,8 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     last = np.minimum(T - 1, gt + d.max_lateness)
     width = np.maximum(last - gt + 1, 0)
     f_group = np.repeat(np.arange(G), width)
-    f_period = gt[f_group] + (
-        np.arange(len(f_group)) - np.repeat(np.cumsum(width) - width, width)
-    )
-    demand_class = pd.DataFrame(
-        {"product": d.product_ids[gp], "due": per[gt], "tier": d.tier[ge]}
-    )
+    f_period = gt[f_group] + (np.arange(len(f_group)) - np.repeat(np.cumsum(width) - width, width))
+    demand_class = pd.DataFrame({"product": d.product_ids[gp], "due": per[gt], "tier": d.tier[ge]})
     # every column is boxed by a bound its rows imply (shipments and shortage by the
     # entry's quantity, stocks by what can have come in): the dual simplex then starts
     # dual feasible and flips bounds instead of running a phase 1
@@ -629,17 +648,23 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     made = np.zeros((P, T))
     np.add.at(made, d.rp, x_ub)
     inv_ub = np.minimum(d.Imax[:, None], d.I0[:, None] + np.cumsum(made, axis=1))
-    inv = b.add_vars("inventory", product_period, 0.0, inv_ub.ravel(), np.repeat(d.h, T)).reshape(
+    # (6) where safety stock costs something, inventory up to it is a column of its own
+    ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
+    low_ub = np.minimum(d.ss[ps][:, None], inv_ub[ps])
+    high_ub = inv_ub.copy()
+    high_ub[ps] -= low_ub
+    inv = b.add_vars("inventory", product_period, 0.0, high_ub.ravel(), np.repeat(d.h, T)).reshape(
         P, T
     )
-    ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     ssv = b.add_vars(
-        "safety_shortfall",
+        "inventory_to_safety_stock",
         product_period.iloc[(ps[:, None] * T + tt).ravel()],
         0.0,
-        np.repeat(d.ss[ps], T),
-        np.repeat(d.c_ss[ps], T),
+        low_ub.ravel(),
+        np.repeat(d.h[ps] - d.c_ss[ps], T),
     ).reshape(len(ps), T)
+    ss_offset = float(d.c_ss[ps] @ d.ss[ps]) * T
+    b.offset += ss_offset
     z = b.add_vars(
         "material_stock",
         pd.DataFrame({"material": np.repeat(d.material_ids, T), "period": np.tile(per, K)}),
@@ -677,7 +702,9 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
             b.add_coefs(rows, x[rs[lr], lt], 1.0)
             b.add_coefs(rows, y[lr, lt], -d.min_lot[rs[lr]])
         if window >= 0:
-            _add_lot_windows(b, d, x, y, rs, yr, yt, cap_units, inv, routing_index, window)
+            low = np.full((P, T), -1, dtype=np.int64)
+            low[ps] = ssv
+            _add_lot_windows(b, d, x, y, rs, yr, yt, cap_units, inv, routing_index, window, low=low)
 
     # (3) material balance
     if K:
@@ -700,6 +727,8 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     bal = b.add_rows("balance", product_period, rhs.ravel(), rhs.ravel()).reshape(P, T)
     b.add_coefs(bal, inv, 1.0)
     b.add_coefs(bal[:, 1:], inv[:, :-1], -1.0)
+    b.add_coefs(bal[ps], ssv, 1.0)
+    b.add_coefs(bal[ps][:, 1:], ssv[:, :-1], -1.0)
     b.add_coefs(bal[d.rp], x, -1.0)
     b.add_coefs(bal[gp[f_group], f_period], f, 1.0)
 
@@ -707,17 +736,6 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     svc = b.add_rows("service", demand_class, d.gd, d.gd)
     b.add_coefs(svc[f_group], f, 1.0)
     b.add_coefs(svc, short, 1.0)
-
-    # (6) safety stock
-    if len(ps):
-        saf = b.add_rows(
-            "safety",
-            product_period.iloc[(ps[:, None] * T + tt).ravel()],
-            np.repeat(d.ss[ps], T),
-            INF,
-        ).reshape(len(ps), T)
-        b.add_coefs(saf, ssv, 1.0)
-        b.add_coefs(saf, inv[ps], 1.0)
 
     # (8) change against the previous plan
     if chg.size:
@@ -753,6 +771,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         inv=inv,
         ssv=ssv,
         ss_product=ps,
+        ss_offset=ss_offset,
         z=z,
         chg=chg,
         run_cost=run_cost,
@@ -806,6 +825,7 @@ def _add_lot_windows(
     inv: np.ndarray,
     routing_index: pd.DataFrame,
     window: int,
+    low: np.ndarray | None = None,
 ) -> None:
     """(9): ``x[r,t] <= D(p, t..u) y[r,t] + I[p,u]`` where tighter than the big-M link."""
     T = d.T
@@ -843,3 +863,6 @@ def _add_lot_windows(
     b.add_coefs(rows, x[routing, t], 1.0)
     b.add_coefs(rows, y[r, t], -D)
     b.add_coefs(rows, inv[p, u], -1.0)
+    if low is not None:  # (P, T) inventory-up-to-safety-stock columns, -1 where none
+        split = low[p, u] >= 0
+        b.add_coefs(rows[split], low[p, u][split], -1.0)

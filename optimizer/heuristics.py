@@ -150,9 +150,7 @@ def idle_plan(model: AllocationModel) -> np.ndarray:
     lp = model.lp
     v = np.zeros(lp.num_cols)
     v[model.short] = model.demand
-    v[model.inv] = np.repeat(d.I0[:, None], d.T, axis=1)
-    if len(model.ss_product):
-        v[model.ssv] = np.maximum(0.0, d.ss[model.ss_product] - d.I0[model.ss_product])[:, None]
+    model.with_closing(v, np.repeat(d.I0[:, None], d.T, axis=1))
     if len(d.material_ids):
         v[model.z] = d.Z0[:, None] + np.cumsum(d.Q, axis=1)
     if model.chg.size:

@@ -197,8 +197,14 @@ def shadow_prices(
         fence_block[:, : d.frozen] = np.where(
             at_fence, np.maximum(-production[:, : d.frozen], 0.0), 0.0
         )
+    # the column that meets max_inventory: the part up to the safety stock where that
+    # is the whole room (max_inventory <= safety stock), else the (part above) inventory
+    stock = model.inv.copy()
+    if len(model.ss_product):
+        within = d.Imax[model.ss_product] <= d.ss[model.ss_product]
+        stock[model.ss_product[within]] = model.ssv[within]
     storage_block = np.where(
-        np.isfinite(lp.upper[model.inv]), np.maximum(-reduced[model.inv], 0.0), 0.0
+        np.isfinite(d.Imax)[:, None], np.maximum(-reduced[stock], 0.0), 0.0
     )
     overtime = np.zeros((len(d.line_ids), T))
     overtime[model.o_line, model.o_period] = sol.values[model.o]
@@ -313,7 +319,13 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, 
     # the bounds the model only states to box its columns are implied by rows that
     # change here (x is no longer bounded by its useful output): back to what the data
     # says, so that no dual value lands on them
-    upper[model.inv.ravel()] = np.repeat(d.Imax, T)
+    high = np.repeat(d.Imax[:, None], T, axis=1)
+    ps = model.ss_product
+    if len(ps):  # inventory split at the safety stock: the part up to it, the rest above
+        low = np.minimum(d.ss[ps][:, None], high[ps])
+        upper[model.ssv.ravel()] = low.ravel()
+        high[ps] -= low
+    upper[model.inv.ravel()] = high.ravel()
     upper[model.z.ravel()] = INF
     upper[model.f] = INF
     upper[model.short] = INF
