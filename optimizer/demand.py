@@ -11,7 +11,8 @@ the horizon were left out when the dataset was loaded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,17 @@ if TYPE_CHECKING:
 COLUMNS = ["entry", "kind", "order", "customer", "product", "priority", "due", "quantity"]
 
 
+_CACHE: list[tuple[str, tuple[weakref.ref[Any], ...], pd.DataFrame]] = []
+"""The last few results: loading validates the entries, then the model, the verifier and
+the reports read them again, often through copies of the dataset with other settings.
+A result is reused only for the very same table objects and demand signal (held by
+weak references, so the cache keeps no dataset alive)."""
+
+_TABLES = ("periods", "products", "customers", "orders", "forecast")
+
+
 def entries(dataset: Dataset) -> pd.DataFrame:
-    """The demand entries of a dataset.
+    """The demand entries of a dataset (a fresh copy per call).
 
     Returns
     -------
@@ -33,6 +43,22 @@ def entries(dataset: Dataset) -> pd.DataFrame:
         int. Ordered by due period, then products.csv order, orders before the
         forecast remainder, orders in file order.
     """
+    signal = dataset.settings.demand.signal
+    tables = [getattr(dataset, name) for name in _TABLES]
+    for sig, refs, out in _CACHE:
+        if sig == signal and all(r() is t for r, t in zip(refs, tables, strict=True)):
+            return out.copy()
+    out = _entries(dataset)
+    try:
+        refs = tuple(weakref.ref(t) for t in tables)
+    except TypeError:  # pragma: no cover - tables that cannot be weakly referenced
+        return out
+    _CACHE.insert(0, (signal, refs, out.copy()))
+    del _CACHE[4:]
+    return out
+
+
+def _entries(dataset: Dataset) -> pd.DataFrame:
     signal = dataset.settings.demand.signal
     product_prio = dict(zip(dataset.products["product"], dataset.products["priority"], strict=True))
     parts: list[pd.DataFrame] = []

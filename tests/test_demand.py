@@ -99,3 +99,18 @@ def test_customer_without_customers_file_has_no_priority(make: Callable[..., Dat
     e = entries(ds).set_index("entry")
     assert e.loc["O1", "priority"] == 2  # B's own tier
     assert any("customers.csv is missing" in w for w in ds.warnings)
+
+
+def test_entries_follow_a_changed_copy_of_the_dataset(ds: Dataset) -> None:
+    """Entries are computed once per tables and signal: a copy with other settings or
+    other orders gets its own, and a caller changing the returned frame changes
+    nothing for the next caller."""
+    first = entries(ds)
+    first.loc[:, "quantity"] = -1.0
+    assert (entries(ds)["quantity"] > 0).all()
+    orders_only = ds.replace(settings=ds.settings.with_overrides(demand__signal="orders"))
+    assert set(entries(orders_only)["kind"]) == {"order"}
+    assert "forecast" in set(entries(ds)["kind"])
+    fewer = ds.replace(orders=ds.orders[ds.orders["order"] != "O2"])
+    assert "O2" not in set(entries(fewer)["entry"])
+    assert "O2" in set(entries(ds)["entry"])
