@@ -193,9 +193,42 @@ def test_lateness_allowed_vs_lost_sales(
         assert ship.loc["W2", "quantity"] == pytest.approx(50)
 
 
-def test_entries_of_one_class_fill_in_file_order(
-    make: Callable[..., Dataset], solver: str
+@pytest.mark.parametrize(
+    ("max_inventory", "made", "closing", "objective"), [("", 80, 30, 30), ("20", 70, 20, 40)]
+)
+def test_safety_stock_built_when_its_cost_beats_holding(
+    make: Callable[..., Dataset],
+    solver: str,
+    max_inventory: str,
+    made: float,
+    closing: float,
+    objective: float,
 ) -> None:
+    """Safety stock 30 costs 2 per unit short of it, holding 1: after serving 50, the
+    line (100 a week) builds the stock: 80 made, 30 held, 30 x 1 = 30. With storage for
+    20 only: 70 made, 20 held and 10 below target, 20 x 1 + 10 x 2 = 40."""
+    ds = make(
+        base=False,
+        periods=ONE_PERIOD,
+        products=(
+            "product,shortage_cost,holding_cost,safety_stock,safety_stock_cost,max_inventory\n"
+            f"A,10,1,30,2,{max_inventory}"
+        ),
+        lines="line,hours\nL1,10",
+        routings="product,line,rate\nA,L1,10",
+        forecast="product,period,quantity\nA,W1,50",
+    )
+    p = run(ds, solver)
+    assert qty(p, "A", "W1") == pytest.approx(made)
+    inv = p.inventory.set_index("period")
+    assert inv.loc["W1", "closing"] == pytest.approx(closing)
+    assert inv.loc["W1", "below_safety_stock"] == pytest.approx(30 - closing)
+    assert p.summary.objective == pytest.approx(objective)
+    assert p.summary.objective_terms["safety_stock"] == pytest.approx(2 * (30 - closing))
+    assert p.summary.objective_terms["holding"] == pytest.approx(closing)
+
+
+def test_entries_of_one_class_fill_in_file_order(make: Callable[..., Dataset], solver: str) -> None:
     """Orders O2 (40) and O1 (30) and a forecast remainder (100 - 70 = 30) of one
     product, due W1, all tier 1 (the product's and the customers' priority): they cost
     the same, so the model treats them as one class of 100. The line makes 50 a week
