@@ -866,3 +866,48 @@ def _add_lot_windows(
     if low is not None:  # (P, T) inventory-up-to-safety-stock columns, -1 where none
         split = low[p, u] >= 0
         b.add_coefs(rows[split], low[p, u][split], -1.0)
+        if SAFETY_LOT_WINDOWS:
+            _add_safety_lot_windows(
+                b, d, x, y, r[split], t[split], u[split], rs, cap_units, inv, routing_index
+            )
+
+
+SAFETY_LOT_WINDOWS = True
+"""Add (9') beside (9) for products whose inventory is split at the safety stock."""
+
+
+def _add_safety_lot_windows(
+    b: ModelBuilder,
+    d: AllocationData,
+    x: np.ndarray,
+    y: np.ndarray,
+    r: np.ndarray,
+    t: np.ndarray,
+    u: np.ndarray,
+    rs: np.ndarray,
+    cap_units: np.ndarray,
+    inv: np.ndarray,
+    routing_index: pd.DataFrame,
+) -> None:
+    """(9'): ``x[r,t] <= (D(p, t..u) + ss[p]) y[r,t] + I_high[p,u]``, for products whose
+    inventory is split into ``I_low <= ss`` and ``I_high`` (``inv``, the part above).
+
+    Valid for every plan: (9) gives ``x <= D + I_low + I_high`` and ``I_low <= ss``; with
+    ``y = 0``, ``x = 0``. Where a plan keeps no more than the safety stock in ``u``
+    (``I_high = 0``), (9) lets the relaxation make ``ss`` units for free of any setup,
+    this charges them ``1 / (D + ss)`` of one.
+    """
+    T = d.T
+    cum = _demand_cumsum(d)
+    routing = rs[r]
+    p = d.rp[routing]
+    D = cum[p, u + 1] - cum[p, np.maximum(0, t - d.max_lateness)] + d.ss[p]
+    keep = D < cap_units[routing, t] * (1 - 1e-9)
+    r, t, u, routing, p, D = r[keep], t[keep], u[keep], routing[keep], p[keep], D[keep]
+    if not len(r):
+        return
+    index = routing_index.iloc[routing * T + t].reset_index(drop=True).assign(to=d.period_ids[u])
+    rows = b.add_rows("lot_window_safety", index, -INF, 0.0)
+    b.add_coefs(rows, x[routing, t], 1.0)
+    b.add_coefs(rows, y[r, t], -D)
+    b.add_coefs(rows, inv[p, u], -1.0)

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 BATCH = 100
 """Moves priced per ranking (reduced costs go stale as moves are kept)."""
+STALL = 300
+"""Moves priced in a row without a better plan before single moves give way to pairs,
+and pairs to the end of the search."""
 
 
 class WarmLp:
@@ -40,7 +43,7 @@ class WarmLp:
         import highspy
 
         self._hp = highspy
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         if threads:
             h.setOptionValue("threads", int(threads))
@@ -123,12 +126,11 @@ def local_search(
     if res is None:
         return start
     cost, values, duals = res
-    if cost > start_cost + 1e-9 * max(1.0, abs(start_cost)):
-        # the start's continuous part was not optimal for its setups: keep the better
-        logger.debug("local search: the LP of the start's setups costs %.2f > %.2f", cost, start_cost)
     best_cost, best_values = cost, values
     rounds = tried = accepted = 0
-    failed: set[int] = set()
+    failed: set[tuple[int, ...]] = set()
+    siblings = _siblings(model)
+    phase, misses = "single", 0
     while left() > 0.05:
         rounds += 1
         # 1. setups that make nothing close for free
@@ -144,35 +146,60 @@ def local_search(
             cost, values, duals = res
             best_cost, best_values = cost, values
         # 2. candidate moves, by first-order gain; the best few priced exactly, each
-        # kept when it lowers the cost (the ranking is refreshed after each batch)
+        # kept when it lowers the cost (the ranking is refreshed after each batch):
+        # single setups opened or closed first, then pairs (a lot moved one period
+        # earlier or later, or to another line of the product) once no single move pays
         rc = duals[ycols]
         gain = np.where(is_open, rc, -rc)  # closing saves rc, opening saves -rc
         cand = np.flatnonzero(allowed & (gain > 1e-7))
         cand = cand[np.argsort(-gain[cand], kind="stable")]
-        cand = cand[~np.isin(cand, list(failed))] if failed else cand
+        moves: list[tuple[int, ...]] = []
+        if phase == "single":
+            moves = [(int(j),) for j in cand if (int(j),) not in failed]
+            if not moves or misses >= STALL:
+                phase, misses, moves = "pair", 0, []
+        if phase == "pair":
+            pj, pk, pg = _pair_moves(is_open, allowed, rc, T, siblings)
+            order = np.argsort(-pg, kind="stable")
+            moves = [
+                (int(pj[i]), int(pk[i]))
+                for i in order
+                if pg[i] > 1e-7 and (int(pj[i]), int(pk[i])) not in failed
+            ]
+            if misses >= STALL:
+                moves = []
         improved = False
-        for j in cand[:BATCH]:
+        for move in moves[:BATCH]:
             if left() <= 0.05:
                 break
             tried += 1
-            is_open[j] = ~is_open[j]
-            fix(np.array([j]), is_open[[j]])
+            idx = np.asarray(move)
+            is_open[idx] = ~is_open[idx]
+            fix(idx, is_open[idx])
             res = lp_.solve(left())
             if res is not None and res[0] < best_cost - 1e-7 * max(1.0, abs(best_cost)):
                 cost, values, duals = res
                 best_cost, best_values = cost, values
                 accepted += 1
                 improved = True
-                failed.discard(int(j))
                 continue
-            is_open[j] = ~is_open[j]
-            fix(np.array([j]), is_open[[j]])
-            failed.add(int(j))
-        logger.debug("local search round %d: %.2f, %d open", rounds, best_cost, is_open.sum())
+            is_open[idx] = ~is_open[idx]
+            fix(idx, is_open[idx])
+            failed.add(move)
+            misses += 1
+        logger.debug(
+            "local search round %d: %.2f, %d open, %d %s moves",
+            rounds,
+            best_cost,
+            is_open.sum(),
+            len(moves),
+            phase,
+        )
         if improved:
             # what failed against the old pattern may pay against the new one
             failed.clear()
-        elif len(cand) <= BATCH:
+            phase, misses = "single", 0
+        elif not moves:
             break
     logger.debug(
         "local search: %d rounds, %d moves priced, %d kept; %.2f -> %.2f",
@@ -188,6 +215,53 @@ def local_search(
     out[ycols] = np.round(out[ycols])
     del T
     return out
+
+
+def _siblings(model: AllocationModel) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(a, b)`` of setup rows (``model.y``) of one product on different lines,
+    both orders."""
+    product = model.data.rp[model.y_routing]
+    order = np.argsort(product, kind="stable")
+    a_list, b_list = [], []
+    for group in np.split(order, np.flatnonzero(np.diff(product[order])) + 1):
+        for i in group:
+            for j in group:
+                if i != j:
+                    a_list.append(i)
+                    b_list.append(j)
+    return np.asarray(a_list, dtype=np.int64), np.asarray(b_list, dtype=np.int64)
+
+
+def _pair_moves(
+    is_open: np.ndarray,
+    allowed: np.ndarray,
+    rc: np.ndarray,
+    T: int,
+    siblings: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Moves closing an open setup ``j`` and opening a closed one ``k`` of the same
+    routing one period apart, or of the same product and period on another line; with
+    their first-order gain ``rc[j] - rc[k]`` (setups indexed ``row * T + period``)."""
+    js, ks = [], []
+    open_ = np.flatnonzero(is_open)
+    period = open_ % T
+    for step in (-1, 1):
+        ok = (period + step >= 0) & (period + step < T)
+        j = open_[ok]
+        k = j + step
+        keep = allowed[k] & ~is_open[k]
+        js.append(j[keep])
+        ks.append(k[keep])
+    a, b = siblings
+    if len(a):
+        j = (a[:, None] * T + np.arange(T)).ravel()
+        k = (b[:, None] * T + np.arange(T)).ravel()
+        keep = is_open[j] & ~is_open[k] & allowed[k]
+        js.append(j[keep])
+        ks.append(k[keep])
+    j = np.concatenate(js)
+    k = np.concatenate(ks)
+    return j, k, rc[j] - rc[k]
 
 
 def _relaxed(lp: LinearModel) -> LinearModel:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from formulations.allocation import build
 from optimizer import Dataset
 from optimizer.backends import get_backend
@@ -42,3 +44,31 @@ def test_improve_out_of_time_returns_the_start(make: Callable[..., Dataset]) -> 
     model = build(make(**TIGHT))
     idle = idle_plan(model)
     assert improve(model, idle, time.perf_counter() - 1) is idle
+
+
+SAFETY = dict(
+    products="product,priority,shortage_cost,holding_cost,safety_stock,safety_stock_cost,"
+    "initial_inventory\nA,1,50,0.1,15,2,5\nB,2,20,0.1,10,1,0\nC,3,10,0.1,0,0,0",
+    lines="line,hours,overtime_hours,overtime_cost\nL1,10,2,30\nL2,8,0,0",
+    routings="product,line,rate,setup_hours,setup_cost,min_lot\n"
+    "A,L1,10,2,5,20\nA,L2,8,1,5,10\nB,L1,10,2,5,20\nB,L2,6,1,8,0\nC,L2,8,1,5,10",
+)
+
+
+def test_safety_lot_windows_keep_the_optimum(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(9') cuts no integer plan: the MILP optimum is the same with and without it."""
+    from formulations import allocation
+    from optimizer.backends import SolveOptions
+
+    dataset = make(**SAFETY)
+    objectives = []
+    for flag in (False, True):
+        monkeypatch.setattr(allocation, "SAFETY_LOT_WINDOWS", flag)
+        model = build(dataset)
+        assert ("lot_window_safety" in model.lp.constraints) == flag
+        sol = get_backend("highs").solve(model.lp, SolveOptions(mip_gap=0.0))
+        assert sol.status.value == "optimal", sol.message
+        objectives.append(sol.objective)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-9, abs=1e-6)
