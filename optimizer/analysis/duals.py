@@ -331,9 +331,8 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, 
     upper[model.short] = INF
     # setup links (with y fixed: x <= 0, done by the bound, or x <= M, implied by the
     # capacity row) and the (l,S) windows (valid inequalities) are relaxed
-    for name in ("setup", "lot_window"):
-        if name in lp.constraints:
-            block = lp.constraints[name]
+    for name, block in lp.constraints.items():
+        if name == "setup" or name.startswith("lot_window"):
             row_lower[block.slice] = -INF
             row_upper[block.slice] = INF
     fixed_lp = dataclasses.replace(
