@@ -33,13 +33,24 @@ BATCH = 100
 STALL = 300
 """Moves priced in a row without a better plan before single moves give way to pairs,
 and pairs to the end of the search."""
+SEARCH_MIN_SETUPS = 1000
+""":func:`improve` searches only models with at least this many setup binaries. Below,
+branch and cut's own heuristics find plans near the optimum within seconds (Trigeiro's
+instances, up to a few hundred setups), and a different start only perturbs its search:
+G53 took 14-16 s with the LP-rounding start, 16-29 s with the searched one."""
+REDUNDANT = ("lot_window", "lot_window_safety")
+"""Valid inequalities that cut nothing once the setups are fixed: the search's LPs
+leave them out (a third of the rows on generated m)."""
+KICK_PERIODS = 4
+"""Periods of the blocks of setups :func:`local_search` re-chooses to leave a local
+optimum."""
 
 
 class WarmLp:
     """One HiGHS instance kept across solves, so bound changes re-solve from the last
     basis (dual simplex) instead of from scratch."""
 
-    def __init__(self, lp: LinearModel, threads: int = 0) -> None:
+    def __init__(self, lp: LinearModel, threads: int = 0, drop: tuple[str, ...] = ()) -> None:
         import highspy
 
         self._hp = highspy
@@ -64,6 +75,14 @@ class WarmLp:
         m.a_matrix_.num_col_ = lp.num_cols
         m.a_matrix_.num_row_ = lp.num_rows
         h.passModel(m)
+        rows = [
+            np.arange(lp.constraints[n].start, lp.constraints[n].stop)
+            for n in drop
+            if n in lp.constraints
+        ]
+        if rows:
+            gone = np.concatenate(rows).astype(np.int32)
+            h.deleteRows(len(gone), gone)
         self.h: Any = h
         self.lower = lp.lower.copy()
         self.upper = lp.upper.copy()
@@ -82,7 +101,8 @@ class WarmLp:
         """Objective (without offset), values and reduced costs; ``None`` when the LP
         is infeasible or the time ran out."""
         h = self.h
-        h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+        # HiGHS's time limit counts the instance's run time over all its solves
+        h.setOptionValue("time_limit", float(h.getRunTime() + max(time_limit, 0.01)))
         h.run()
         if h.getModelStatus() != self._hp.HighsModelStatus.kOptimal:
             return None
@@ -101,120 +121,242 @@ def local_search(
     warm: WarmLp | None = None,
 ) -> np.ndarray:
     """A plan at least as cheap as ``start`` (a feasible MILP solution of
-    ``model.lp``), found by opening and closing setups until ``deadline``."""
-    lp = model.lp
+    ``model.lp``), found by opening and closing setups until ``deadline``
+    (:func:`search`)."""
+    if not len(model.y_routing):
+        return start
     ycols = model.y.ravel()
-    if not len(ycols):
+    found = search(model, np.round(start[ycols]) > 0.5, deadline, threads, warm)
+    if found is None or found[0] >= float(model.lp.cost @ start):
         return start
-    T = model.data.T
-    xcols = model.x[model.y_routing].ravel()
-    allowed = lp.upper[ycols] > 0.5
-    lp_ = warm if warm is not None else WarmLp(_relaxed(lp), threads)
-    is_open = np.round(start[ycols]) > 0.5
-    is_open &= allowed
+    return found[1]
 
-    def left() -> float:
-        return deadline - time.perf_counter()
 
-    def fix(cols: np.ndarray, on: np.ndarray) -> None:
-        v = on.astype(np.float64)
-        lp_.set_bounds(ycols[cols], v, v)
+def search(
+    model: AllocationModel,
+    is_open: np.ndarray,
+    deadline: float,
+    threads: int = 0,
+    warm: WarmLp | None = None,
+) -> tuple[float, np.ndarray] | None:
+    """The cost (without the offset) and values of the best plan found from the setup
+    pattern ``is_open`` (``model.y`` raveled), ``None`` when its LP is infeasible.
 
-    fix(np.arange(len(ycols)), is_open)
-    res = lp_.solve(left())
-    start_cost = float(lp.cost @ start)
-    if res is None:
-        return start
-    cost, values, duals = res
-    best_cost, best_values = cost, values
-    rounds = tried = accepted = 0
-    failed: set[tuple[int, ...]] = set()
-    siblings = _siblings(model)
-    phase, misses = "single", 0
-    while left() > 0.05:
-        rounds += 1
-        # 1. setups that make nothing close for free
-        idle = np.flatnonzero(is_open & (values[xcols] <= 1e-6))
-        if len(idle):
-            is_open[idle] = False
-            fix(idle, is_open[idle])
-            res = lp_.solve(left())
-            if res is None:
-                is_open[idle] = True
-                fix(idle, is_open[idle])
-                break
-            cost, values, duals = res
-            best_cost, best_values = cost, values
-        # 2. candidate moves, by first-order gain; the best few priced exactly, each
-        # kept when it lowers the cost (the ranking is refreshed after each batch):
-        # single setups opened or closed first, then pairs (a lot moved one period
-        # earlier or later, or to another line of the product) once no single move pays
-        rc = duals[ycols]
-        gain = np.where(is_open, rc, -rc)  # closing saves rc, opening saves -rc
-        cand = np.flatnonzero(allowed & (gain > 1e-7))
-        cand = cand[np.argsort(-gain[cand], kind="stable")]
-        moves: list[tuple[int, ...]] = []
-        if phase == "single":
-            moves = [(int(j),) for j in cand if (int(j),) not in failed]
-            if not moves or misses >= STALL:
-                phase, misses, moves = "pair", 0, []
-        if phase == "pair":
-            pj, pk, pg = _pair_moves(is_open, allowed, rc, T, siblings)
-            order = np.argsort(-pg, kind="stable")
-            moves = [
-                (int(pj[i]), int(pk[i]))
-                for i in order
-                if pg[i] > 1e-7 and (int(pj[i]), int(pk[i])) not in failed
-            ]
-            if misses >= STALL:
-                moves = []
-        improved = False
-        for move in moves[:BATCH]:
-            if left() <= 0.05:
-                break
-            tried += 1
-            idx = np.asarray(move)
-            is_open[idx] = ~is_open[idx]
-            fix(idx, is_open[idx])
-            res = lp_.solve(left())
-            if res is not None and res[0] < best_cost - 1e-7 * max(1.0, abs(best_cost)):
-                cost, values, duals = res
-                best_cost, best_values = cost, values
-                accepted += 1
-                improved = True
-                continue
-            is_open[idx] = ~is_open[idx]
-            fix(idx, is_open[idx])
-            failed.add(move)
-            misses += 1
-        logger.debug(
-            "local search round %d: %.2f, %d open, %d %s moves",
-            rounds,
-            best_cost,
-            is_open.sum(),
-            len(moves),
-            phase,
-        )
-        if improved:
-            # what failed against the old pattern may pay against the new one
-            failed.clear()
-            phase, misses = "single", 0
-        elif not moves:
-            break
+    A descent (:class:`_Search`) first; then, for as long again at most, iterated: the
+    setups of one line in a few periods are re-chosen from the LP with those setups
+    relaxed, and the descent is run again; the result is kept when it is cheaper. Stops
+    when every block has been tried since the last better plan.
+    """
+    run = _Search(model, is_open, deadline, threads, warm)
+    if run.values is None:
+        return None
+    start_cost = run.cost
+    began = time.perf_counter()
+    run.descend()
+    # kicks get as long as the first descent took, at most: on a model that small
+    # branch and cut makes better use of the time
+    run.deadline = min(deadline, time.perf_counter() + (time.perf_counter() - began))
+    best_cost, best_open, best_values = run.cost, run.is_open.copy(), run.values
+    kicks = kept = 0
+    blocks = run.blocks()
+    since = 0  # kicks since the last better plan
+    while run.left() > 0.5 and since < len(blocks):
+        block = blocks[kicks % len(blocks)]
+        kicks += 1
+        since += 1
+        if not run.kick(block):
+            run.restore(best_open)
+            continue
+        run.descend()
+        if run.cost < best_cost - 1e-7 * max(1.0, abs(best_cost)):
+            best_cost, best_open, best_values = run.cost, run.is_open.copy(), run.values
+            kept += 1
+            since = 0
+        elif run.left() > 0.5:
+            run.restore(best_open)
+        logger.debug("local search kick %d: %.2f (best %.2f)", kicks, run.cost, best_cost)
     logger.debug(
-        "local search: %d rounds, %d moves priced, %d kept; %.2f -> %.2f",
-        rounds,
-        tried,
-        accepted,
+        "local search: %d moves priced, %d kept, %d kicks, %d kept; %.2f -> %.2f",
+        run.tried,
+        run.accepted,
+        kicks,
+        kept,
         start_cost,
         best_cost,
     )
-    if best_cost >= start_cost:
-        return start
     out = best_values.copy()
-    out[ycols] = np.round(out[ycols])
-    del T
-    return out
+    ycols = model.y.ravel()
+    out[ycols] = best_open.astype(np.float64)
+    return best_cost, out
+
+
+class _Search:
+    """The setup pattern, its LP and the moves of :func:`local_search`."""
+
+    def __init__(
+        self,
+        model: AllocationModel,
+        is_open: np.ndarray,
+        deadline: float,
+        threads: int,
+        warm: WarmLp | None,
+    ) -> None:
+        lp = model.lp
+        self.model = model
+        self.deadline = deadline
+        self.ycols = model.y.ravel()
+        self.T = model.data.T
+        self.xcols = model.x[model.y_routing].ravel()
+        self.allowed = lp.upper[self.ycols] > 0.5
+        self.lp = warm if warm is not None else WarmLp(_relaxed(lp), threads, drop=REDUNDANT)
+        self.is_open = is_open & self.allowed
+        self.siblings = _siblings(model)
+        self.min_lot = np.repeat(model.data.min_lot[model.y_routing], self.T)
+        self.tried = self.accepted = 0
+        self.fix(np.arange(len(self.ycols)))
+        res = self.lp.solve(self.left())
+        self.values: np.ndarray | None = None
+        if res is not None:
+            self.cost, self.values, self.duals = res
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def fix(self, cols: np.ndarray) -> None:
+        """Bounds of setups ``cols`` (positions in ``ycols``) to their ``is_open``."""
+        v = self.is_open[cols].astype(np.float64)
+        self.lp.set_bounds(self.ycols[cols], v, v)
+
+    def restore(self, is_open: np.ndarray) -> None:
+        changed = np.flatnonzero(is_open != self.is_open)
+        self.is_open = is_open.copy()
+        self.fix(changed)
+        res = self.lp.solve(self.left())
+        if res is not None:
+            self.cost, self.values, self.duals = res
+
+    def blocks(self) -> list[np.ndarray]:
+        """Setups of one line in a window of ``KICK_PERIODS`` periods, the blocks that
+        :meth:`kick` re-chooses, in an order that spreads lines and periods."""
+        d = self.model.data
+        line = np.repeat(d.rl[self.model.y_routing], self.T)
+        period = np.tile(np.arange(self.T), len(self.model.y_routing))
+        out = []
+        starts = list(range(0, max(1, self.T - KICK_PERIODS + 1), max(1, KICK_PERIODS // 2)))
+        for a in starts:
+            for line_no in range(len(d.line_ids)):
+                j = np.flatnonzero(
+                    self.allowed & (line == line_no) & (period >= a) & (period < a + KICK_PERIODS)
+                )
+                if len(j):
+                    out.append(j)
+        rng = np.random.default_rng(0)
+        return [out[i] for i in rng.permutation(len(out))]
+
+    def kick(self, block: np.ndarray) -> bool:
+        """Re-choose the setups ``block``: relax them, solve, open those the relaxation
+        produces on (largest first, as many as the line's hours hold)."""
+        from optimizer.heuristics import _fits
+
+        ycols = self.ycols[block]
+        self.lp.set_bounds(ycols, np.zeros(len(block)), np.ones(len(block)))
+        res = self.lp.solve(self.left())
+        if res is None:
+            self.fix(block)
+            return False
+        lots = np.zeros(len(self.ycols))
+        made = res[1][self.xcols[block]]
+        # only lots the relaxation makes to their minimum, packed into the line's hours
+        # by what they make: the relaxation's quantities stay a plan for those setups
+        ok = (made > 1e-6) & (made >= self.min_lot[block] - 1e-6)
+        lots[block] = np.where(ok, made, 0.0)
+        mask = np.zeros(len(self.ycols), dtype=bool)
+        mask[block] = True
+        chosen = _fits(self.model, lots, mask & self.allowed)
+        self.is_open[block] = chosen[block]
+        self.fix(block)
+        res = self.lp.solve(self.left())
+        if res is None:
+            return False
+        self.cost, self.values, self.duals = res
+        return True
+
+    def descend(self) -> None:
+        """Moves until none of those priced lowers the cost (or the time is up)."""
+        T = self.T
+        allowed = self.allowed
+        failed: set[tuple[int, ...]] = set()
+        phase, misses = "single", 0
+        rounds = 0
+        assert self.values is not None
+        while self.left() > 0.05:
+            rounds += 1
+            # 1. setups that make nothing close for free
+            idle = np.flatnonzero(self.is_open & (self.values[self.xcols] <= 1e-6))
+            if len(idle):
+                self.is_open[idle] = False
+                self.fix(idle)
+                res = self.lp.solve(self.left())
+                if res is None:
+                    self.is_open[idle] = True
+                    self.fix(idle)
+                    break
+                self.cost, self.values, self.duals = res
+            # 2. candidate moves, by first-order gain; the best few priced exactly, each
+            # kept when it lowers the cost (the ranking is refreshed after each batch):
+            # single setups opened or closed first, then pairs (a lot moved one period
+            # earlier or later, or to another line of the product) once singles stall
+            rc = self.duals[self.ycols]
+            gain = np.where(self.is_open, rc, -rc)  # closing saves rc, opening -rc
+            cand = np.flatnonzero(allowed & (gain > 1e-7))
+            cand = cand[np.argsort(-gain[cand], kind="stable")]
+            moves: list[tuple[int, ...]] = []
+            if phase == "single":
+                moves = [(int(j),) for j in cand if (int(j),) not in failed]
+                if not moves or misses >= STALL:
+                    phase, misses, moves = "pair", 0, []
+            if phase == "pair":
+                pj, pk, pg = _pair_moves(self.is_open, allowed, rc, T, self.siblings)
+                order = np.argsort(-pg, kind="stable")
+                moves = [
+                    (int(pj[i]), int(pk[i]))
+                    for i in order
+                    if pg[i] > 1e-7 and (int(pj[i]), int(pk[i])) not in failed
+                ]
+                if misses >= STALL:
+                    moves = []
+            improved = False
+            for move in moves[:BATCH]:
+                if self.left() <= 0.05:
+                    break
+                self.tried += 1
+                idx = np.asarray(move)
+                self.is_open[idx] = ~self.is_open[idx]
+                self.fix(idx)
+                res = self.lp.solve(self.left())
+                if res is not None and res[0] < self.cost - 1e-7 * max(1.0, abs(self.cost)):
+                    self.cost, self.values, self.duals = res
+                    self.accepted += 1
+                    improved = True
+                    continue
+                self.is_open[idx] = ~self.is_open[idx]
+                self.fix(idx)
+                failed.add(move)
+                misses += 1
+            logger.debug(
+                "local search round %d: %.2f, %d open, %d %s moves",
+                rounds,
+                self.cost,
+                self.is_open.sum(),
+                len(moves),
+                phase,
+            )
+            if improved:
+                # what failed against the old pattern may pay against the new one
+                failed.clear()
+                phase, misses = "single", 0
+            elif not moves:
+                break
 
 
 def _siblings(model: AllocationModel) -> tuple[np.ndarray, np.ndarray]:
@@ -277,8 +419,13 @@ def improve(
     threads: int = 0,
 ) -> np.ndarray:
     """``start`` improved by :func:`local_search` until ``deadline`` (HiGHS's LP, from
-    highspy, whatever the MIP backend); ``start`` itself when highspy is missing."""
-    if not model.lp.is_mip or not len(model.y_routing) or deadline - time.perf_counter() < 0.2:
+    highspy, whatever the MIP backend); ``start`` itself when highspy is missing or the
+    model has fewer than ``SEARCH_MIN_SETUPS`` setup binaries."""
+    if (
+        not model.lp.is_mip
+        or model.y.size < SEARCH_MIN_SETUPS
+        or deadline - time.perf_counter() < 0.2
+    ):
         return start
     try:
         import highspy  # noqa: F401

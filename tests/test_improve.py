@@ -31,10 +31,18 @@ def test_local_search_from_idle_is_feasible_and_better(make: Callable[..., Datas
         assert model.lp.cost @ v < model.lp.cost @ idle - 1e-6
 
 
-def test_improve_never_worse_than_the_start(make: Callable[..., Dataset]) -> None:
+def test_improve_never_worse_than_the_start(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optimizer import improve as improve_module
+
     model = build(make(**TIGHT))
     start = mip_start(model, get_backend("highs"), time.perf_counter() + 20)
     assert start is not None
+    # small models are left to branch and cut ...
+    assert improve(model, start, time.perf_counter() + 20) is start
+    # ... unless the threshold says otherwise
+    monkeypatch.setattr(improve_module, "SEARCH_MIN_SETUPS", 0)
     v = improve(model, start, time.perf_counter() + 20)
     assert _feasible(model.lp, v)
     assert model.lp.cost @ v <= model.lp.cost @ start + 1e-6
