@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 100
 """Moves priced per ranking (reduced costs go stale as moves are kept)."""
-STALL = 300
+STALL = 50
 """Moves priced in a row without a better plan before single moves give way to pairs,
 and pairs to the end of the search."""
 SEARCH_MIN_SETUPS = 1000
