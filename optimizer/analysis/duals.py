@@ -203,9 +203,7 @@ def shadow_prices(
     if len(model.ss_product):
         within = d.Imax[model.ss_product] <= d.ss[model.ss_product]
         stock[model.ss_product[within]] = model.ssv[within]
-    storage_block = np.where(
-        np.isfinite(d.Imax)[:, None], np.maximum(-reduced[stock], 0.0), 0.0
-    )
+    storage_block = np.where(np.isfinite(d.Imax)[:, None], np.maximum(-reduced[stock], 0.0), 0.0)
     overtime = np.zeros((len(d.line_ids), T))
     overtime[model.o_line, model.o_period] = sol.values[model.o]
     objective = float(sol.objective)
