@@ -58,29 +58,14 @@ class WarmLp:
         import highspy
 
         self._hp = highspy
-        from optimizer.backends.highs import _new_highs  # its banner kept off the terminal
+        from optimizer.backends.highs import _new_highs, to_highs_lp
 
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         if threads:
             h.setOptionValue("threads", int(threads))
         h.setOptionValue("random_seed", 0)
-        m = highspy.HighsLp()
-        m.num_col_ = lp.num_cols
-        m.num_row_ = lp.num_rows
-        m.col_cost_ = lp.cost
-        m.col_lower_ = lp.lower
-        m.col_upper_ = lp.upper
-        m.row_lower_ = lp.row_lower
-        m.row_upper_ = lp.row_upper
-        m.offset_ = lp.offset
-        m.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        m.a_matrix_.start_ = lp.a_start.astype(np.int32)
-        m.a_matrix_.index_ = lp.a_index.astype(np.int32)
-        m.a_matrix_.value_ = lp.a_value
-        m.a_matrix_.num_col_ = lp.num_cols
-        m.a_matrix_.num_row_ = lp.num_rows
-        h.passModel(m)
+        h.passModel(to_highs_lp(highspy, lp, integers=False))
         rows = [
             np.arange(lp.constraints[n].start, lp.constraints[n].stop)
             for n in drop

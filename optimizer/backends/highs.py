@@ -92,6 +92,32 @@ def _subscribe_lp_progress(h: Any, progress: Callable[[str], None]) -> None:
         pass
 
 
+def to_highs_lp(hp: Any, model: LinearModel, *, integers: bool = True) -> Any:
+    """``model`` as a ``highspy.HighsLp`` (column-wise matrix); ``integers=False`` gives
+    its LP relaxation."""
+    lp = hp.HighsLp()
+    lp.num_col_ = model.num_cols
+    lp.num_row_ = model.num_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_ = model.lower
+    lp.col_upper_ = model.upper
+    lp.row_lower_ = model.row_lower
+    lp.row_upper_ = model.row_upper
+    lp.offset_ = model.offset
+    lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = model.a_start.astype(np.int32)
+    lp.a_matrix_.index_ = model.a_index.astype(np.int32)
+    lp.a_matrix_.value_ = model.a_value
+    lp.a_matrix_.num_col_ = model.num_cols
+    lp.a_matrix_.num_row_ = model.num_rows
+    if integers and model.is_mip:
+        lp.integrality_ = [
+            hp.HighsVarType.kInteger if i else hp.HighsVarType.kContinuous
+            for i in model.integer
+        ]
+    return lp
+
+
 class HighsBackend:
     """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
 
@@ -143,26 +169,7 @@ class HighsBackend:
             if options.threads > 1:
                 h.setOptionValue("simplex_strategy", 2)
 
-        lp = hp.HighsLp()
-        lp.num_col_ = model.num_cols
-        lp.num_row_ = model.num_rows
-        lp.col_cost_ = model.cost
-        lp.col_lower_ = model.lower
-        lp.col_upper_ = model.upper
-        lp.row_lower_ = model.row_lower
-        lp.row_upper_ = model.row_upper
-        lp.offset_ = model.offset
-        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = model.a_start.astype(np.int32)
-        lp.a_matrix_.index_ = model.a_index.astype(np.int32)
-        lp.a_matrix_.value_ = model.a_value
-        lp.a_matrix_.num_col_ = model.num_cols
-        lp.a_matrix_.num_row_ = model.num_rows
-        if model.is_mip:
-            lp.integrality_ = [
-                hp.HighsVarType.kInteger if i else hp.HighsVarType.kContinuous
-                for i in model.integer
-            ]
+        lp = to_highs_lp(hp, model)
         started = time.perf_counter()
         status = h.passModel(lp)
         if status == hp.HighsStatus.kError:
