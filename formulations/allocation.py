@@ -847,67 +847,64 @@ def _add_lot_windows(
     routing = rs[r]
     p = d.rp[routing]
     D = cum[p, u + 1] - cum[p, np.maximum(0, t - L)]
-    tighter = D < cap_units[routing, t] * (1 - 1e-9)
-    r, t, u, routing, p, D = (
-        r[tighter],
-        t[tighter],
-        u[tighter],
-        routing[tighter],
-        p[tighter],
-        D[tighter],
-    )
-    if not len(r):
-        return
-    index = routing_index.iloc[routing * T + t].reset_index(drop=True).assign(to=d.period_ids[u])
-    rows = b.add_rows("lot_window", index, -INF, 0.0)
-    b.add_coefs(rows, x[routing, t], 1.0)
-    b.add_coefs(rows, y[r, t], -D)
-    b.add_coefs(rows, inv[p, u], -1.0)
-    if low is not None:  # (P, T) inventory-up-to-safety-stock columns, -1 where none
-        split = low[p, u] >= 0
-        b.add_coefs(rows[split], low[p, u][split], -1.0)
-        if SAFETY_LOT_WINDOWS:
-            _add_safety_lot_windows(
-                b, d, x, y, r[split], t[split], u[split], rs, cap_units, inv, routing_index
-            )
+    split = low[p, u] >= 0 if low is not None else np.zeros(len(r), dtype=bool)
+    # (9) over the whole inventory (both parts where it is split at the safety stock)
+    stock = [inv[p, u]] + ([np.where(split, low[p, u], -1)] if low is not None else [])
+    _add_window_rows(b, "lot_window", d, x, y, r, routing, t, u, D, stock, cap_units, routing_index)
+    if SAFETY_LOT_WINDOWS and split.any():
+        ks = np.flatnonzero(split)
+        _add_window_rows(
+            b,
+            "lot_window_safety",
+            d,
+            x,
+            y,
+            r[ks],
+            routing[ks],
+            t[ks],
+            u[ks],
+            D[ks] + d.ss[p[ks]],
+            [inv[p[ks], u[ks]]],
+            cap_units,
+            routing_index,
+        )
 
 
 SAFETY_LOT_WINDOWS = True
-"""Add (9') beside (9) for products whose inventory is split at the safety stock."""
+"""Add (9') beside (9) for products whose inventory is split at the safety stock:
+``x[r,t] <= (D(p, t..u) + ss[p]) y[r,t] + I_high[p,u]``. Valid for every plan: (9)
+gives ``x <= D + I_low + I_high`` and ``I_low <= ss``; with ``y = 0``, ``x = 0``. Where a
+plan keeps no more than the safety stock in ``u`` (``I_high = 0``), (9) lets the
+relaxation make ``ss`` units for free of any setup; (9') charges them ``1 / (D + ss)``
+of one."""
 
 
-def _add_safety_lot_windows(
+def _add_window_rows(
     b: ModelBuilder,
+    name: str,
     d: AllocationData,
     x: np.ndarray,
     y: np.ndarray,
     r: np.ndarray,
+    routing: np.ndarray,
     t: np.ndarray,
     u: np.ndarray,
-    rs: np.ndarray,
+    D: np.ndarray,
+    stock: list[np.ndarray],
     cap_units: np.ndarray,
-    inv: np.ndarray,
     routing_index: pd.DataFrame,
 ) -> None:
-    """(9'): ``x[r,t] <= (D(p, t..u) + ss[p]) y[r,t] + I_high[p,u]``, for products whose
-    inventory is split into ``I_low <= ss`` and ``I_high`` (``inv``, the part above).
-
-    Valid for every plan: (9) gives ``x <= D + I_low + I_high`` and ``I_low <= ss``; with
-    ``y = 0``, ``x = 0``. Where a plan keeps no more than the safety stock in ``u``
-    (``I_high = 0``), (9) lets the relaxation make ``ss`` units for free of any setup,
-    this charges them ``1 / (D + ss)`` of one.
-    """
-    T = d.T
-    cum = _demand_cumsum(d)
-    routing = rs[r]
-    p = d.rp[routing]
-    D = cum[p, u + 1] - cum[p, np.maximum(0, t - d.max_lateness)] + d.ss[p]
-    keep = D < cap_units[routing, t] * (1 - 1e-9)
-    r, t, u, routing, p, D = r[keep], t[keep], u[keep], routing[keep], p[keep], D[keep]
-    if not len(r):
+    """Rows ``x[routing,t] - D y[r,t] - sum(stock) <= 0``, only where ``D`` is below the
+    big-M of the setup link (2) (elsewhere they would be weaker than it); ``stock``
+    holds column numbers per row, -1 for none."""
+    keep = np.flatnonzero(D < cap_units[routing, t] * (1 - 1e-9))
+    if not len(keep):
         return
-    index = routing_index.iloc[routing * T + t].reset_index(drop=True).assign(to=d.period_ids[u])
-    rows = b.add_rows("lot_window_safety", index, -INF, 0.0)
+    r, routing, t, u, D = r[keep], routing[keep], t[keep], u[keep], D[keep]
+    index = routing_index.iloc[routing * d.T + t].reset_index(drop=True)
+    rows = b.add_rows(name, index.assign(to=d.period_ids[u]), -INF, 0.0)
     b.add_coefs(rows, x[routing, t], 1.0)
     b.add_coefs(rows, y[r, t], -D)
-    b.add_coefs(rows, inv[p, u], -1.0)
+    for cols in stock:
+        cols = cols[keep]
+        b.add_coefs(rows[cols >= 0], cols[cols >= 0], -1.0)
