@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -11,10 +13,21 @@ import pytest
 
 from optimizer import Dataset, load_dataset
 from optimizer.backends import available
+from optimizer.cli import main
 
 BACKENDS = available()
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+
+
+def run_cli(args: list[str]) -> tuple[int, str]:
+    """``soe ARGS`` in process: exit status and everything printed (warnings muted)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = main(args)
+    return code, out.getvalue() + err.getvalue()
 
 
 def write_tables(folder: Path, tables: dict[str, str]) -> Path:

@@ -9,8 +9,6 @@ checks that ``soe check`` exits 1 printing exactly the violations of
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import random
 import shutil
@@ -21,20 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimizer.cli import main
 from optimizer.dataset import Dataset, load_dataset
 from optimizer.verify import verify_folder
-from tests.conftest import write_tables
+from tests.conftest import run_cli, write_tables
 from tests.test_fuzz import RICH
-
-
-def _cli(args: list[str]) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            code = main(args)
-    return code, out.getvalue() + err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +40,7 @@ def dataset(dataset_folder: Path) -> Dataset:
 @pytest.fixture(scope="module")
 def good_plan(dataset_folder: Path) -> Path:
     folder = dataset_folder.parent / "plan"
-    code, text = _cli(["plan", str(dataset_folder), "--out", str(folder), "--no-report"])
+    code, text = run_cli(["plan", str(dataset_folder), "--out", str(folder), "--no-report"])
     assert code == 0, text
     return folder
 
@@ -65,7 +53,7 @@ def plan_copy(good_plan: Path, tmp_path: Path) -> Path:
 def _check(dataset_folder: Path, dataset: Dataset, folder: Path) -> list[str]:
     """Run ``soe check``; assert it agrees with ``verify_folder``; return the violations."""
     violations = verify_folder(dataset, folder)
-    code, text = _cli(["check", str(dataset_folder), str(folder)])
+    code, text = run_cli(["check", str(dataset_folder), str(folder)])
     assert "Traceback" not in text and "internal error" not in text, text
     if violations:
         assert code == 1, text
@@ -247,7 +235,7 @@ def test_no_plan_folder(dataset_folder: Path, dataset: Dataset, tmp_path: Path) 
 def test_invalid_dataset_exits_2(dataset_folder: Path, good_plan: Path, tmp_path: Path) -> None:
     broken = Path(shutil.copytree(dataset_folder, tmp_path / "broken"))
     (broken / "lines.csv").write_text("line,hours\nL1,ten\n")
-    code, text = _cli(["check", str(broken), str(good_plan)])
+    code, text = run_cli(["check", str(broken), str(good_plan)])
     assert code == 2
     assert "lines.csv, row 2, column hours: 'ten' is not a number" in text
 
@@ -256,7 +244,7 @@ def test_plan_of_another_dataset(dataset: Dataset, good_plan: Path, tmp_path: Pa
     """data/tiny's plan checked against RICH: rejected, line by line, without a crash."""
     from tests.conftest import DATA
 
-    code, text = _cli(["check", str(DATA / "tiny"), str(good_plan)])
+    code, text = run_cli(["check", str(DATA / "tiny"), str(good_plan)])
     assert code == 1 and "the plan breaks" in text and "Traceback" not in text
 
 

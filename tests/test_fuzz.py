@@ -21,7 +21,6 @@ tests are regressions for what the fuzzing found.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -41,13 +40,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.cli import main
 from optimizer.dataset import Dataset, load_dataset
 from optimizer.exceptions import DatasetError
 from optimizer.schema import TABLES
 from optimizer.solve import plan
 from optimizer.verify import verify_folder, verify_plan
-from tests.conftest import DATA, write_tables
+from tests.conftest import DATA, run_cli, write_tables
 
 RICH = {
     "periods": """
@@ -637,16 +635,6 @@ class Outcome:
         )
 
 
-def _cli(args: list[str]) -> tuple[int, str]:
-    """``soe ARGS``: exit status and everything printed."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            code = main(args)
-    return code, out.getvalue() + err.getvalue()
-
-
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -736,15 +724,15 @@ def _run_case(seed: int, root: Path, sentinel: Path, report: bool = False) -> Ou
     shutil.copytree(sentinel, out)
     before = _snapshot(out)
     args = ["plan", str(dataset), "--out", str(out), "--time-limit", "20"]
-    code, text = _cli(args if report else [*args, "--no-report"])
+    code, text = run_cli(args if report else [*args, "--no-report"])
     outcome = Outcome(seed, base, names, code, text)
     outcome.failure = _judge(code, text, dataset, out, before, where)
     if not outcome.failure and code in (0, 2):
-        valid, text = _cli(["validate", str(dataset)])
+        valid, text = run_cli(["validate", str(dataset)])
         if valid != code or "Traceback" in text or "internal error" in text:
             outcome.failure = f"soe validate exits {valid}, soe plan {code}:\n{text[-800:]}"
     if not outcome.failure and code == 0:
-        checked, text = _cli(["check", str(dataset), str(sentinel)])
+        checked, text = run_cli(["check", str(dataset), str(sentinel)])
         if checked not in (0, 1) or "Traceback" in text or "internal error" in text:
             outcome.failure = f"soe check of another plan exits {checked}:\n{text[-800:]}"
     shutil.rmtree(case)
@@ -755,7 +743,7 @@ def _run_case(seed: int, root: Path, sentinel: Path, report: bool = False) -> Ou
 def sentinel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A plan folder written before each case, which a failed run must leave as it is."""
     folder = tmp_path_factory.mktemp("sentinel") / "plan"
-    code, text = _cli(["plan", str(DATA / "tiny"), "--out", str(folder), "--no-report"])
+    code, text = run_cli(["plan", str(DATA / "tiny"), "--out", str(folder), "--no-report"])
     assert code == 0, text
     (folder / "sentinel.txt").write_text("written before the run\n")
     return folder
@@ -812,7 +800,7 @@ def test_workbook_with_a_missing_sheet(
     book.save(path)
     out = Path(shutil.copytree(sentinel, tmp_path / "plan"))
     before = _snapshot(out)
-    code, text = _cli(["plan", str(path), "--out", str(out), "--no-report"])
+    code, text = run_cli(["plan", str(path), "--out", str(out), "--no-report"])
     assert _judge(code, text, path, out, before, "file") == ""
     assert code == (2 if message else 0)
     assert message in text
@@ -929,7 +917,7 @@ def test_huge_tier_number(tmp_path: Path) -> None:
     10^(K-k) overflowed to an infinite objective and the plan failed verification
     (exit 1). Now a located validation error; lexicographic mode takes any tiers."""
     tables = {**RICH, "customers": "customer,priority\nC1,1\nC2,1e9\n"}
-    code, text = _cli(["validate", str(write_tables(tmp_path / "ds", tables))])
+    code, text = run_cli(["validate", str(write_tables(tmp_path / "ds", tables))])
     assert code == 2
     assert (
         "customers.csv, row 3, column priority: tier 1000000000 (customer 'C2') is the largest"
@@ -940,9 +928,9 @@ def test_huge_tier_number(tmp_path: Path) -> None:
         "settings": RICH["settings"] + "\n[priority]\nmode = 'lexicographic'",
     }
     folder = write_tables(tmp_path / "lex", lexicographic)
-    assert _cli(["plan", str(folder), "--out", str(tmp_path / "p"), "--no-report"])[0] == 0
+    assert run_cli(["plan", str(folder), "--out", str(tmp_path / "p"), "--no-report"])[0] == 0
     # the command line's --mode goes through the same check
-    code, text = _cli(["plan", str(folder), "--out", str(tmp_path / "p"), "--mode", "weighted"])
+    code, text = run_cli(["plan", str(folder), "--out", str(tmp_path / "p"), "--mode", "weighted"])
     assert code == 2 and "settings, column priority.tier_weight_base: tier 1000000000" in text
 
 
@@ -979,7 +967,7 @@ def test_bad_options_exit_2(tmp_path: Path, options: list[str], message: str) ->
     file.write_text("mine\n")
     options = [o.format(file=file) for o in options]
     out = [] if "--out" in options else ["--out", str(tmp_path / "plan")]
-    code, text = _cli(["plan", str(DATA / "tiny"), *out, *options, "--no-report"])
+    code, text = run_cli(["plan", str(DATA / "tiny"), *out, *options, "--no-report"])
     assert code == 2 and message in text and "internal error" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert file.read_text() == "mine\n"

@@ -9,8 +9,6 @@ while writing these.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import sys
 import warnings
@@ -33,12 +31,11 @@ from optimizer.backends import (
 from optimizer.backends.cbc import CbcBackend
 from optimizer.backends.highs import HighsBackend
 from optimizer.backends.scip import ScipBackend
-from optimizer.cli import main
 from optimizer.dataset import Dataset, load_dataset
 from optimizer.exceptions import BackendUnavailable
 from optimizer.solve import plan
 from optimizer.verify import verify_folder, verify_plan
-from tests.conftest import DATA
+from tests.conftest import DATA, run_cli
 
 CLASSES = {"highs": HighsBackend, "cbc": CbcBackend, "scip": ScipBackend}
 
@@ -46,15 +43,6 @@ needs = {
     name: pytest.mark.skipif(name not in available(), reason=f"{name} not installed")
     for name in BACKENDS
 }
-
-
-def _cli(args: list[str]) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            code = main(args)
-    return code, out.getvalue() + err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +63,7 @@ def existing(tmp_path: Path) -> Iterator[Callable[[], None]]:
     """An output folder holding an earlier plan; yields a check that it is untouched and
     that no temporary folder is left beside it."""
     out = tmp_path / "out" / "plan"
-    code, text = _cli(["plan", str(DATA / "tiny"), "--out", str(out), "--no-report"])
+    code, text = run_cli(["plan", str(DATA / "tiny"), "--out", str(out), "--no-report"])
     assert code == 0, text
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
@@ -88,7 +76,7 @@ def existing(tmp_path: Path) -> Iterator[Callable[[], None]]:
 
 def _plan_into_existing(tmp_path: Path, dataset: Path, *options: str) -> tuple[int, str]:
     out = tmp_path / "out" / "plan"
-    return _cli(["plan", str(dataset), "--out", str(out), "--no-report", *options])
+    return run_cli(["plan", str(dataset), "--out", str(out), "--no-report", *options])
 
 
 # --------------------------------------------------------------------------- no plan in time
@@ -124,7 +112,7 @@ def test_no_solution_from_any_backend(
 def test_time_limit_with_a_plan(tmp_path: Path, milp: Path) -> None:
     """Stopped by --time-limit after finding plans: the best one, ``feasible``, its gap."""
     out = tmp_path / "plan"
-    code, text = _cli(
+    code, text = run_cli(
         ["plan", str(milp), "--out", str(out), "--time-limit", "0.5", "--gap", "0", "--no-report"]
     )
     assert code == 0, text
