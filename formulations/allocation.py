@@ -380,6 +380,25 @@ class AllocationModel:
             v[self.chg] = np.abs(v[self.x[:, F:]] - d.prev[:, F:])
         return v
 
+    def unboxed_upper(self) -> np.ndarray:
+        """The LP's upper bounds without the boxes the builder adds only to speed up the
+        dual simplex (shipments, shortage, inventory and material stock bounded by what
+        their rows imply): the data's bounds (``Imax``, split at the safety stock) or
+        none. For LPs whose rows change (the report's fixed-setup LP)."""
+        d = self.data
+        upper = self.lp.upper.copy()
+        high = np.repeat(d.Imax[:, None], d.T, axis=1)
+        ps = self.ss_product
+        if len(ps):
+            low = np.minimum(d.ss[ps][:, None], high[ps])
+            upper[self.ssv.ravel()] = low.ravel()
+            high[ps] -= low
+        upper[self.inv.ravel()] = high.ravel()
+        upper[self.z.ravel()] = INF
+        upper[self.f] = INF
+        upper[self.short] = INF
+        return upper
+
     def closing(self, values: np.ndarray) -> np.ndarray:
         """(P, T) closing inventory of a solution vector (both parts where split)."""
         closing: np.ndarray = values[self.inv]

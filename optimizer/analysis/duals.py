@@ -290,7 +290,9 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, 
     d = model.data
     R, T = len(d.rp), d.T
     lower = lp.lower.copy()
-    upper = lp.upper.copy()
+    # the builder's boxes are implied by rows that change here (x loses its useful-
+    # output bound): the data's bounds instead, so that no dual value lands on them
+    upper = model.unboxed_upper()
     row_lower = lp.row_lower.copy()
     row_upper = lp.row_upper.copy()
     closed = np.zeros((R, T), dtype=bool)  # routings with a setup, none planned
@@ -314,19 +316,6 @@ def _fixed_lp(model: AllocationModel, y_plan: np.ndarray) -> tuple[LinearModel, 
     new_ub = np.where(fence, d.prev[:, :T], INF)
     new_ub = np.where(blocked, 0.0, new_ub)
     upper[model.x.ravel()] = new_ub.ravel()
-    # the bounds the model only states to box its columns are implied by rows that
-    # change here (x is no longer bounded by its useful output): back to what the data
-    # says, so that no dual value lands on them
-    high = np.repeat(d.Imax[:, None], T, axis=1)
-    ps = model.ss_product
-    if len(ps):  # inventory split at the safety stock: the part up to it, the rest above
-        low = np.minimum(d.ss[ps][:, None], high[ps])
-        upper[model.ssv.ravel()] = low.ravel()
-        high[ps] -= low
-    upper[model.inv.ravel()] = high.ravel()
-    upper[model.z.ravel()] = INF
-    upper[model.f] = INF
-    upper[model.short] = INF
     # setup links (with y fixed: x <= 0, done by the bound, or x <= M, implied by the
     # capacity row) and the (l,S) windows (valid inequalities) are relaxed
     for name, block in lp.constraints.items():

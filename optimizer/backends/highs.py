@@ -112,8 +112,7 @@ def to_highs_lp(hp: Any, model: LinearModel, *, integers: bool = True) -> Any:
     lp.a_matrix_.num_row_ = model.num_rows
     if integers and model.is_mip:
         lp.integrality_ = [
-            hp.HighsVarType.kInteger if i else hp.HighsVarType.kContinuous
-            for i in model.integer
+            hp.HighsVarType.kInteger if i else hp.HighsVarType.kContinuous for i in model.integer
         ]
     return lp
 
