@@ -42,10 +42,17 @@ Constraints
    (``Z_0 = Z0``).
 4. ``balance[product, period]``: ``I_t - I_{t-1} - sum_l x + sum_e f[e, t] = 0``
    (``I_0 = I0``).
-5. ``service[class]``: ``sum_u f[e,u] + short[e] = d(e)``, stated once per demand class
-   (the entries of one product, due period and tier, which cost the same in every
-   mode); :meth:`AllocationModel.entry_shipments` shares a class's shipments out to its
-   entries in entry order.
+5. ``service[group]``: ``sum_u f[e,u] + short[e] = d(e)``, summed over a *service
+   group*. Entries of one product, due period and tier (a demand class) cost the same
+   in every mode, so a class has one shortage column. In weighted mode the classes of
+   one product and due period differ only in their shortage price, so they also share
+   the shipment columns and the row: ``sum_u f[g,u] + sum_k short[k] = sum_k d(k)``
+   with ``short[k] <= d(k)`` (any plan of MODEL.md sums to one of these at the same
+   cost, and each of these splits back into one). In lexicographic mode, which prices
+   each tier's lateness apart, each class is a group of its own.
+   :meth:`AllocationModel.entry_shipments` does the split: a class's shortage falls on
+   its last entries, then the group's shipments, earliest first, fill the served
+   entries by tier and entry order.
 6. Safety stock, ``S >= ss - I``: stated without a row. Where ``ss > 0`` and ``c_ss > 0``
    the inventory is two columns, ``I = I_low + I_high`` with ``I_low <= ss`` costing
    ``h - c_ss`` and ``I_high`` costing ``h``, and ``S = ss - I_low`` (the constant
@@ -122,6 +129,7 @@ class AllocationData:
     group: np.ndarray  # entry -> demand class (same product, due period and tier)
     g_entry: np.ndarray  # class -> its first entry (whose product, due, tier, costs it has)
     gd: np.ndarray  # class quantity
+    class_group: np.ndarray  # class -> service group (product and due period in weighted mode)
     I0: np.ndarray
     ss: np.ndarray
     c_ss: np.ndarray
@@ -219,6 +227,19 @@ def prepare(dataset: Dataset) -> AllocationData:
     )
     G = int(group.max()) + 1 if len(group) else 0
     g_entry = np.unique(group, return_index=True)[1] if G else np.zeros(0, dtype=np.int64)
+    # weighted mode: the classes of one product and due period differ only in their
+    # shortage price, so they share one service row and one set of shipment columns
+    # (each keeps its own shortage column, bounded by its quantity); lexicographic mode
+    # prices each tier's lateness apart, so there every class is a group of its own
+    if s.priority.mode == "weighted" and G:
+        class_group = (
+            pd.DataFrame({"p": ep[g_entry], "t": et[g_entry]})
+            .groupby(["p", "t"], sort=False)
+            .ngroup()
+            .to_numpy(dtype=np.int64)
+        )
+    else:
+        class_group = np.arange(G, dtype=np.int64)
 
     prev = np.zeros((len(rt), T))
     pp = dataset.previous_plan
@@ -266,6 +287,7 @@ def prepare(dataset: Dataset) -> AllocationData:
         group=group,
         g_entry=g_entry,
         gd=np.bincount(group, weights=ed, minlength=G),
+        class_group=class_group,
         I0=products["initial_inventory"].to_numpy(dtype=np.float64),
         ss=products["safety_stock"].to_numpy(dtype=np.float64),
         c_ss=products["safety_stock_cost"].to_numpy(dtype=np.float64),
@@ -291,9 +313,10 @@ class AllocationModel:
     o: np.ndarray  # column numbers of overtime variables
     o_line: np.ndarray
     o_period: np.ndarray
-    f: np.ndarray  # column numbers of shipments, one per demand class and period
-    f_group: np.ndarray  # demand class of each shipment column
+    f: np.ndarray  # column numbers of shipments, one per service group and period
+    f_group: np.ndarray  # service group of each shipment column
     f_period: np.ndarray
+    group_entry: np.ndarray  # service group -> its first entry (product, due period)
     short: np.ndarray  # one per demand class
     demand: np.ndarray  # quantity of each demand class
     inv: np.ndarray  # (P, T) inventory; above the safety stock where ``ssv`` is split off
@@ -314,11 +337,13 @@ class AllocationModel:
     def tier_cost(self, tier: int) -> np.ndarray:
         """Cost vector of ``U_k``: tier ``k``'s shortage (at ``c_short``) and lateness."""
         d = self.data
+        if len(self.group_entry) < len(d.g_entry):
+            raise ValueError("tier costs need a model built for lexicographic mode")
         c = np.zeros(self.lp.num_cols)
         ge = d.g_entry
         in_tier = d.tier[ge] == tier
         c[self.short[in_tier]] = d.c_short[ge][in_tier]
-        f_in = in_tier[self.f_group]
+        f_in = in_tier[self.f_group]  # one group per class here
         fe = ge[self.f_group]
         late = d.c_late[fe] * (self.f_period - d.et[fe])
         c[self.f[f_in]] = late[f_in]
@@ -396,7 +421,10 @@ class AllocationModel:
         upper[self.inv.ravel()] = high.ravel()
         upper[self.z.ravel()] = INF
         upper[self.f] = INF
-        upper[self.short] = INF
+        # a class's shortage bound is implied by its service row only where the class
+        # has the row to itself
+        alone = np.bincount(d.class_group)[d.class_group] == 1
+        upper[self.short[alone]] = INF
         return upper
 
     def closing(self, values: np.ndarray) -> np.ndarray:
@@ -419,21 +447,32 @@ class AllocationModel:
     def entry_shipments(self, values: np.ndarray) -> np.ndarray:
         """(E, W) what each demand entry receives ``0..W-1`` periods after its due one.
 
-        A class's shipments, earliest first, fill its entries in entry order: the first
-        entry gets the first units, and so on (they cost the same, so any split is
-        optimal; this one serves firm orders before the forecast remainder).
+        A class serves its entries in entry order (orders in file order, then the
+        forecast remainder): its shortage falls on the last. A service group's
+        shipments, earliest first, then fill the served quantities of its entries by
+        tier, then entry order: tier 1 gets the on-time units first. (They cost the
+        same, so any split is optimal; this one is the planner's.)
         """
         d = self.data
-        G = len(d.g_entry)
-        lag = self.f_period - d.et[d.g_entry[self.f_group]]
+        S = len(self.group_entry)
+        E = len(d.ed)
+        lag = self.f_period - d.et[self.group_entry[self.f_group]]
         W = int(lag.max()) + 1 if len(lag) else 1
-        by_lag = np.zeros((G, W))
+        by_lag = np.zeros((S, W))
         by_lag[self.f_group, lag] = values[self.f]
-        upto = np.zeros((G, W + 1))
+        upto = np.zeros((S, W + 1))
         upto[:, 1:] = np.cumsum(by_lag, axis=1)
-        end = pd.Series(d.ed).groupby(d.group).cumsum().to_numpy(dtype=np.float64)
-        start = end - d.ed
-        c = upto[d.group]
+        # served quantity of each entry: its class's, to the entries in entry order
+        served_class = np.maximum(d.gd - values[self.short], 0.0)
+        in_class = pd.Series(d.ed).groupby(d.group).cumsum().to_numpy(dtype=np.float64) - d.ed
+        served = np.clip(served_class[d.group] - in_class, 0.0, d.ed)
+        # the group's shipments over its entries, by tier then entry order
+        sgroup = d.class_group[d.group]
+        order = np.lexsort((np.arange(E), d.tier, sgroup))
+        end = np.zeros(E)
+        end[order] = pd.Series(served[order]).groupby(sgroup[order]).cumsum().to_numpy()
+        start = end - served
+        c = upto[sgroup]
         return np.clip(  # type: ignore[no-any-return]
             np.minimum(end[:, None], c[:, 1:]) - np.maximum(start[:, None], c[:, :-1]),
             0.0,
@@ -445,12 +484,12 @@ class AllocationModel:
         tables, per entry) in the model's demand-class columns; zero elsewhere."""
         d = self.data
         v = np.zeros(self.lp.num_cols)
-        col = np.full((len(d.g_entry), d.T), -1, dtype=np.int64)
+        col = np.full((len(self.group_entry), d.T), -1, dtype=np.int64)
         col[self.f_group, self.f_period] = self.f
         e = pd.Index(d.entries["entry"]).get_indexer(shipments["entry"])
         t = pd.Index(d.period_ids).get_indexer(shipments["period"])
         known = (e >= 0) & (t >= 0)
-        c = col[d.group[e[known]], t[known]]
+        c = col[d.class_group[d.group[e[known]]], t[known]]
         q = shipments["quantity"].to_numpy(dtype=np.float64)[known]
         np.add.at(v, c[c >= 0], q[c >= 0])
         unmet = service.set_index("entry")["unmet"].reindex(d.entries["entry"]).fillna(0.0)
@@ -486,7 +525,7 @@ class AllocationModel:
         np.add.at(produced, d.rp, x)
         fq = values[self.f]
         shipped = np.zeros((P, T))
-        np.add.at(shipped, (d.ep[d.g_entry[self.f_group]], self.f_period), fq)
+        np.add.at(shipped, (d.ep[self.group_entry[self.f_group]], self.f_period), fq)
         closing = self.closing(values)
         opening = np.concatenate([d.I0[:, None], closing[:, :-1]], axis=1)
         inventory = pd.DataFrame(
@@ -642,22 +681,31 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     )
 
     ge = d.g_entry
-    G = len(ge)
-    gp, gt = d.ep[ge], d.et[ge]
-    last = np.minimum(T - 1, gt + d.max_lateness)
-    width = np.maximum(last - gt + 1, 0)
-    f_group = np.repeat(np.arange(G), width)
-    f_period = gt[f_group] + (np.arange(len(f_group)) - np.repeat(np.cumsum(width) - width, width))
-    demand_class = pd.DataFrame({"product": d.product_ids[gp], "due": per[gt], "tier": d.tier[ge]})
+    cg = d.class_group
+    S = int(cg.max()) + 1 if len(cg) else 0
+    se = ge[np.unique(cg, return_index=True)[1]] if S else np.zeros(0, dtype=np.int64)
+    sp, st = d.ep[se], d.et[se]  # each service group's product and due period
+    last = np.minimum(T - 1, st + d.max_lateness)
+    width = np.maximum(last - st + 1, 0)
+    f_group = np.repeat(np.arange(S), width)
+    f_period = st[f_group] + (np.arange(len(f_group)) - np.repeat(np.cumsum(width) - width, width))
+    demand_class = pd.DataFrame(
+        {"product": d.product_ids[d.ep[ge]], "due": per[d.et[ge]], "tier": d.tier[ge]}
+    )
+    merged = S < len(ge)
+    service_group = (
+        pd.DataFrame({"product": d.product_ids[sp], "due": per[st]}) if merged else demand_class
+    )
+    group_demand = np.bincount(cg, weights=d.gd, minlength=S)
     # every column is boxed by a bound its rows imply (shipments and shortage by the
-    # entry's quantity, stocks by what can have come in): the dual simplex then starts
-    # dual feasible and flips bounds instead of running a phase 1
+    # group's or class's quantity, stocks by what can have come in): the dual simplex
+    # then starts dual feasible and flips bounds instead of running a phase 1
     f = b.add_vars(
         "shipment",
-        demand_class.iloc[f_group].reset_index(drop=True).assign(period=per[f_period]),
+        service_group.iloc[f_group].reset_index(drop=True).assign(period=per[f_period]),
         0.0,
-        d.gd[f_group],
-        d.c_late[ge][f_group] * (f_period - gt[f_group]),
+        group_demand[f_group],
+        d.c_late[se][f_group] * (f_period - st[f_group]),
     )
     short = b.add_vars("short", demand_class, 0.0, d.gd, d.c_short[ge] * d.weight[ge])
 
@@ -749,12 +797,12 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     b.add_coefs(bal[ps], ssv, 1.0)
     b.add_coefs(bal[ps][:, 1:], ssv[:, :-1], -1.0)
     b.add_coefs(bal[d.rp], x, -1.0)
-    b.add_coefs(bal[gp[f_group], f_period], f, 1.0)
+    b.add_coefs(bal[sp[f_group], f_period], f, 1.0)
 
-    # (5) service, per demand class
-    svc = b.add_rows("service", demand_class, d.gd, d.gd)
+    # (5) service, per service group (its classes' shortage columns share the row)
+    svc = b.add_rows("service", service_group, group_demand, group_demand)
     b.add_coefs(svc[f_group], f, 1.0)
-    b.add_coefs(svc, short, 1.0)
+    b.add_coefs(svc[cg], short, 1.0)
 
     # (8) change against the previous plan
     if chg.size:
@@ -785,6 +833,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         f=f,
         f_group=f_group,
         f_period=f_period,
+        group_entry=se,
         short=short,
         demand=d.gd,
         inv=inv,

@@ -258,6 +258,43 @@ def test_entries_of_one_class_fill_in_file_order(make: Callable[..., Dataset], s
     assert p.summary.objective == pytest.approx(50)
 
 
+def test_tiers_of_one_product_and_week_share_shipments_by_priority(
+    make: Callable[..., Dataset], solver: str
+) -> None:
+    """Order O1 (customer tier 1, 50) and the forecast remainder (90 - 50 = 40, the
+    product's tier 3) of A, both due W1; one week of lateness allowed. The line makes
+    40 a week and nothing else is due: 80 ship (40 in W1, 40 in W2) and 10 are short.
+    Weighted, base 10, K = 3: a tier-3 unit short costs 10, a tier-1 unit 1,000, so the
+    forecast remainder takes the shortage (100); lateness 40 x 1 = 40; objective 140.
+    The two tiers share one service row; the on-time units go to tier 1 first: O1 40 on
+    time and 10 late, the forecast 30 late and 10 unmet."""
+    ds = make(
+        products="product,priority,shortage_cost,lateness_cost\nA,3,10,1",
+        lines="line,hours\nL1,4",
+        routings="product,line,rate\nA,L1,10",
+        customers="customer,priority\nC1,1",
+        forecast="product,period,quantity\nA,W1,90",
+        orders="order,customer,product,period,quantity\nO1,C1,A,W1,50",
+        settings="[demand]\nmax_lateness = 1",
+    )
+    p = run(ds, solver)
+    svc = p.service.set_index("entry")
+    assert svc.loc["O1", ["on_time", "late", "unmet"]].tolist() == pytest.approx([40, 10, 0])
+    fc = svc.loc["forecast:A:W1", ["on_time", "late", "unmet"]].tolist()
+    assert fc == pytest.approx([0, 30, 10])
+    ship = p.shipments.groupby(["entry", "period"])["quantity"].sum()
+    assert ship.to_dict() == pytest.approx(
+        {("O1", "W1"): 40, ("O1", "W2"): 10, ("forecast:A:W1", "W2"): 30}
+    )
+    assert p.summary.objective_terms["shortage"] == pytest.approx(100)
+    assert p.summary.objective == pytest.approx(140)
+    # lexicographic mode keeps a row per tier and gives the same plan here
+    lex = run(ds, solver, priority__mode="lexicographic")
+    assert lex.service.set_index("entry")["unmet"].to_dict() == pytest.approx(
+        {"O1": 0, "forecast:A:W1": 10}
+    )
+
+
 def test_setup_time_makes_small_lot_not_worth_it(make: Callable[..., Dataset], solver: str) -> None:
     """10 h; A needs all of them (100 at 10/h, c_short 5). B's 10 units take 1 h plus a
     3 h setup: 40 units of A lost (200) to save 10 of B (80). So B is not made: 80."""

@@ -253,6 +253,35 @@ def test_lexicographic_mode_gets_values(make: Callable[..., Dataset]) -> None:
     assert sp.capacity[0, 0] == pytest.approx(50)
 
 
+def test_entry_values_when_tiers_share_a_service_row(make: Callable[..., Dataset]) -> None:
+    """Order O1 (tier 1, 50) and A's forecast remainder (tier 3, 90 - 50 = 40) due W1
+    share one service row (weighted mode). The line makes 10 a week, so O1 is 30 short
+    (1,000 a unit: 10 x 10^2) and the remainder is short whole (10 a unit). One more
+    unit of O1 is one more short at 1,000; of the remainder, one more short at 10 (the
+    row's value, 1,000, is not its own: it is shorted whole)."""
+
+    def dataset(order: int, forecast: int) -> Dataset:
+        return make(
+            base=False,
+            periods=TWO,
+            products="product,priority,shortage_cost\nA,3,10",
+            lines="line,hours\nL1,1",
+            routings="product,line,rate\nA,L1,10",
+            customers="customer,priority\nC1,1",
+            forecast=f"product,period,quantity\nA,W1,{forecast}",
+            orders=f"order,customer,product,period,quantity\nO1,C1,A,W1,{order}",
+            settings="[demand]\nmax_lateness = 1",
+        )
+
+    ds = dataset(50, 90)
+    p = run(ds)
+    assert p.summary.objective == pytest.approx(30 * 1000 + 40 * 10)
+    value = dict(zip(p.service["entry"], shadow_prices(ds, p).entry, strict=True))
+    assert value == pytest.approx({"O1": 1000, "forecast:A:W1": 10})
+    assert objective(dataset(51, 91)) - p.summary.objective == pytest.approx(1000)
+    assert objective(dataset(50, 91)) - p.summary.objective == pytest.approx(10)
+
+
 # ------------------------------------------------------------------ why short
 
 

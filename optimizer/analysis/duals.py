@@ -186,7 +186,11 @@ def shadow_prices(
         value[cons["material"].slice].reshape(K, T) if "material" in cons else np.zeros((K, T))
     )
     stock = value[cons["balance"].slice].reshape(len(d.product_ids), T)
-    entry = dual[cons["service"].slice][d.group]  # an entry's is its demand class's
+    # one more unit of an entry: its service group's row value, unless its class is
+    # shorted whole (the row is then worth more than the class's own shortage price)
+    entry = np.minimum(
+        dual[cons["service"].slice][d.class_group[d.group]], lp.cost[model.short][d.group]
+    )
     reduced = _reduced_costs(lp, dual)
     production = reduced[model.x]
     # x <= 0 where no setup is planned: what lifting it would be worth per unit
