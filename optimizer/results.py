@@ -17,13 +17,16 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from optimizer.exceptions import NoSolutionError
+
+if TYPE_CHECKING:
+    from optimizer.backends.base import Basis
 
 TABLE_NAMES = ("production", "inventory", "service", "shipments", "lines", "materials")
 
@@ -87,6 +90,10 @@ class Plan:
     summary: Summary
     _tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
     dataset_name: str = ""
+    basis: Basis | None = field(default=None, repr=False, compare=False)
+    """The optimal basis of the plan's LP (LP models solved by HiGHS; ``None``
+    otherwise, and for a plan read back from its folder): it warm-starts the report's
+    dual LP, which differs only in bounds."""
 
     def _table(self, name: str) -> pd.DataFrame:
         if self._tables is None:

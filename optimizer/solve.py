@@ -155,7 +155,7 @@ def plan(
         message=solution.message,
         **base,
     )
-    result = Plan(summary, tables, dataset.name)
+    result = Plan(summary, tables, dataset.name, basis=solution.basis)
     if verify:
         from optimizer.verify import verify_plan
 
@@ -179,6 +179,7 @@ def _options(
         log=log,
         start=start,
         progress=progress,
+        want_basis=True,
     )
 
 
@@ -264,7 +265,14 @@ def _solve_lexicographic(
         )
     else:
         best = Solution(
-            status, best.limit, best.values, best.objective, best.bound, best.gap, best.seconds
+            status,
+            best.limit,
+            best.values,
+            best.objective,
+            best.bound,
+            best.gap,
+            best.seconds,
+            basis=best.basis,
         )
     return best, final_cost, stages
 

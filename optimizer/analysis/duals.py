@@ -168,7 +168,12 @@ def shadow_prices(
         setups[model.y_routing] = y_plan[model.y_routing]
     try:
         backend = get_backend("highs")
-        sol = backend.solve(lp, SolveOptions(time_limit=time_limit, want_duals=True))
+        # the plan's own basis (LP models): this LP differs from the plan's only in
+        # bounds (and the tier limits' values), so it re-solves in a few hundred
+        # iterations instead of from scratch
+        sol = backend.solve(
+            lp, SolveOptions(time_limit=time_limit, want_duals=True, basis=plan.basis)
+        )
     except Exception as exc:  # the report must not fail because a dual could not be had
         logger.warning("shadow prices unavailable: %s", exc)
         return _unavailable(d, setups, f"marginal values unavailable ({exc})")
@@ -269,11 +274,14 @@ def _unavailable(d: AllocationData, setups: np.ndarray, note: str) -> ShadowPric
 
 
 def _clean(a: np.ndarray) -> np.ndarray:
-    """Solver noise below 1e-7 (relative to the largest value) set to zero."""
+    """Solver noise taken off: values below 1e-7 (relative to the largest value) set to
+    zero, the rest rounded to 1e-9 of the largest, so that values equal but for the
+    path the solver took (from scratch or from a basis) tie, and sort, alike."""
     out = np.asarray(a, dtype=np.float64).copy()
     scale = max(1.0, float(np.abs(out).max())) if out.size else 1.0
     out[np.abs(out) < 1e-9 * scale + 1e-7] = 0.0
-    return out
+    decimals = max(0, 9 - int(np.floor(np.log10(scale))))
+    return np.round(out, decimals)
 
 
 def fixed_setup_lp(model: AllocationModel, y_plan: np.ndarray) -> LinearModel:

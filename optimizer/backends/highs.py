@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -12,6 +13,7 @@ import numpy as np
 
 from formulations.lp import LinearModel
 from optimizer.backends.base import (
+    Basis,
     Capabilities,
     Limit,
     Solution,
@@ -20,6 +22,8 @@ from optimizer.backends.base import (
     relative_gap,
 )
 from optimizer.exceptions import BackendUnavailable
+
+logger = logging.getLogger(__name__)
 
 _banner_shown = False
 
@@ -168,11 +172,17 @@ class HighsBackend:
             if options.threads > 1:
                 h.setOptionValue("simplex_strategy", 2)
 
-        lp = to_highs_lp(hp, model)
+        warm = options.basis if options.basis is not None and not model.is_mip else None
+        if warm is not None and not warm.fits(model):
+            warm = None
+        # a basis starts under the bounds it was found with, then moves to the model's
+        lp = to_highs_lp(hp, model if warm is None else _with_bounds(model, warm))
         started = time.perf_counter()
         status = h.passModel(lp)
         if status == hp.HighsStatus.kError:
             return Solution(SolveStatus.ERROR, message="HiGHS rejected the model")
+        if warm is not None:
+            _set_basis(hp, h, warm, model)
         if options.start is not None and model.is_mip:
             start = hp.HighsSolution()
             start.col_value = list(options.start)
@@ -212,4 +222,53 @@ class HighsBackend:
         duals = None
         if options.want_duals and not model.is_mip and sol.dual_valid:
             duals = np.asarray(sol.row_dual, dtype=np.float64)
-        return Solution(status_, limit, values, objective, bound, gap, seconds, duals)
+        basis = None
+        if options.want_basis and not model.is_mip and status_ is SolveStatus.OPTIMAL:
+            basis = _get_basis(h, model)
+        return Solution(
+            status_,
+            limit,
+            values,
+            objective,
+            bound,
+            gap,
+            seconds,
+            duals,
+            basis=basis,
+            iterations=int(info.simplex_iteration_count),
+        )
+
+
+def _get_basis(h: Any, model: LinearModel) -> Basis | None:
+    b = h.getBasis()
+    if not b.valid:
+        return None
+    return Basis(
+        col_status=np.fromiter((int(s) for s in b.col_status), np.int8, model.num_cols),
+        row_status=np.fromiter((int(s) for s in b.row_status), np.int8, model.num_rows),
+        lower=model.lower.copy(),
+        upper=model.upper.copy(),
+    )
+
+
+def _with_bounds(model: LinearModel, basis: Basis) -> LinearModel:
+    import dataclasses
+
+    return dataclasses.replace(model, lower=basis.lower, upper=basis.upper)
+
+
+def _set_basis(hp: Any, h: Any, basis: Basis, model: LinearModel) -> None:
+    """Install ``basis`` (found under its own bounds, which the model in ``h`` has),
+    then change the bounds to ``model``'s. HiGHS keeps the basis across the change (if
+    it refuses the basis, the solve starts from scratch, as without one)."""
+    status = hp.HighsBasisStatus
+    b = hp.HighsBasis()
+    b.col_status = [status(int(s)) for s in basis.col_status]
+    b.row_status = [status(int(s)) for s in basis.row_status]
+    b.valid = True
+    if h.setBasis(b) != hp.HighsStatus.kOk:
+        logger.debug("HiGHS refused the starting basis")
+    changed = np.flatnonzero((basis.lower != model.lower) | (basis.upper != model.upper))
+    if len(changed):
+        cols = changed.astype(np.int32)
+        h.changeColsBounds(len(cols), cols, model.lower[cols], model.upper[cols])

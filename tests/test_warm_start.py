@@ -1,0 +1,81 @@
+"""An LP plan keeps its optimal basis, and LPs that differ from it only in bounds
+(the report's dual LP) start from it instead of from scratch."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.generate import generate
+from formulations.allocation import build
+from optimizer.analysis.duals import shadow_prices
+from optimizer.backends.base import SolveOptions, SolveStatus
+from optimizer.backends.highs import HighsBackend
+from optimizer.dataset import Dataset, load_dataset
+from optimizer.solve import plan
+from tests.conftest import DATA
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    folder = generate("s", 3, tmp_path_factory.mktemp("warm") / "s")
+    return load_dataset(folder)
+
+
+def test_an_lp_plan_keeps_its_basis_through_pickling(small: Dataset) -> None:
+    p = plan(small)
+    assert p.basis is not None
+    lp = build(small).lp
+    assert p.basis.fits(lp)
+    assert (p.basis.row_status == 1).sum() + (p.basis.col_status == 1).sum() == lp.num_rows
+    again = pickle.loads(pickle.dumps(p))
+    assert again.basis is not None
+    assert np.array_equal(again.basis.col_status, p.basis.col_status)
+
+
+def test_a_milp_plan_has_no_basis() -> None:
+    p = plan(load_dataset(DATA / "bodywash"))
+    assert p.summary.integer_variables > 0
+    assert p.basis is None
+
+
+def test_unboxed_lp_from_the_boxed_basis(small: Dataset) -> None:
+    """The report's LP (the builder's boxes taken off): from the plan's basis it reaches
+    the same optimum in a fraction of the iterations."""
+    model = build(small)
+    highs = HighsBackend()
+    boxed = highs.solve(model.lp, SolveOptions(want_basis=True))
+    assert boxed.status is SolveStatus.OPTIMAL and boxed.basis is not None
+    unboxed = dataclasses.replace(model.lp, upper=model.unboxed_upper())
+    cold = highs.solve(unboxed, SolveOptions(want_duals=True))
+    warm = highs.solve(unboxed, SolveOptions(want_duals=True, basis=boxed.basis))
+    assert warm.status is SolveStatus.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.objective == pytest.approx(boxed.objective, rel=1e-9)
+    assert warm.iterations * 5 < cold.iterations
+
+
+def test_a_basis_of_another_shape_is_ignored(small: Dataset, tmp_path: Path) -> None:
+    other = load_dataset(generate("s", 4, tmp_path / "other"))
+    highs = HighsBackend()
+    foreign = highs.solve(build(other).lp, SolveOptions(want_basis=True)).basis
+    lp = build(small).lp
+    assert foreign is not None and not foreign.fits(lp)
+    cold = highs.solve(lp, SolveOptions())
+    warm = highs.solve(lp, SolveOptions(basis=foreign))
+    assert warm.status is SolveStatus.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_report_duals_are_the_same_warm_or_cold(small: Dataset) -> None:
+    p = plan(small)
+    warm = shadow_prices(small, p)
+    cold = shadow_prices(small, dataclasses.replace(p, basis=None))
+    assert warm.available and cold.available
+    # duals of a degenerate LP need not be unique; these instances have unique ones
+    for name in ("capacity", "material", "stock", "entry"):
+        assert np.allclose(getattr(warm, name), getattr(cold, name), atol=1e-6), name
