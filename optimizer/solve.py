@@ -18,7 +18,7 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
-from optimizer.backends.base import relative_gap
+from optimizer.backends.base import Basis, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import mip_start
@@ -50,6 +50,7 @@ def plan(
     log: Callable[[str], None] | None = None,
     progress: Callable[[str], None] | None = None,
     verify: bool = True,
+    basis: Basis | None = None,
 ) -> Plan:
     """Plan a dataset: the optimal allocation of MODEL.md.
 
@@ -67,6 +68,13 @@ def plan(
     verify
         Check the plan against every constraint with :mod:`optimizer.verify` (code
         independent of the formulation) before returning it.
+    basis
+        Where to start an LP model's simplex (HiGHS): the :attr:`Plan.basis` of a plan
+        of a similar dataset (the same products, lines, materials, periods and demand
+        entries; capacities, receipts, quantities and costs may differ), as what-ifs
+        and weekly re-plans have. Ignored when it does not fit the model. The optimal
+        objective is the same with or without it; where the LP has several optimal
+        plans, the one returned may differ.
 
     Returns
     -------
@@ -111,7 +119,8 @@ def plan(
                     if log is not None:
                         value = float(cost @ start + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
-            solution = backend.solve(model.lp, _options(settings, deadline, log, start, progress))
+            options = _options(settings, deadline, log, start, progress)
+            solution = backend.solve(model.lp, dataclasses.replace(options, basis=basis))
             stages = []
         if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
             final = dataclasses.replace(model.lp, cost=cost)

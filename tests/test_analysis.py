@@ -6,6 +6,7 @@ with one more hour (or unit received) must lose exactly that much objective.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pandas as pd
@@ -443,6 +444,22 @@ def test_shift_and_overtime_options(make: Callable[..., Dataset]) -> None:
     assert ot["recovered_tier_2"] == pytest.approx(40)
     assert ot["objective_change"] == pytest.approx(40)
     assert ot["spend_change"] == pytest.approx(240)
+
+
+def test_what_ifs_of_a_slow_lp_plan_start_from_its_basis(make: Callable[..., Dataset]) -> None:
+    """A plan that took longer than a what-if may take has its what-ifs skipped, unless
+    it is an LP plan with its basis: they then start from it, with the same answers."""
+    ds = make(**{**LINE, "lines": "line,hours,overtime_hours,overtime_cost\nL1,10,2,60"})
+    ds = ds.replace(settings=ds.settings.with_overrides(solve__mip_gap=0.0))
+    p = run(ds)
+    assert p.basis is not None
+    slow = dataclasses.replace(p, summary=p.summary.model_copy(update={"solve_seconds": 1e6}))
+    a = analyse(ds, slow, what_ifs=True, what_if_seconds=5.0)
+    shift = a.options.set_index("option").loc["shift"]
+    assert shift["objective_change"] == pytest.approx(-200)
+    without = analyse(ds, dataclasses.replace(slow, basis=None), what_ifs=True, what_if_seconds=5.0)
+    assert without.options.empty
+    assert any("what-ifs skipped" in note for note in without.notes)
 
 
 def test_no_shortage_gives_empty_tables(make: Callable[..., Dataset]) -> None:

@@ -79,3 +79,14 @@ def test_report_duals_are_the_same_warm_or_cold(small: Dataset) -> None:
     # duals of a degenerate LP need not be unique; these instances have unique ones
     for name in ("capacity", "material", "stock", "entry"):
         assert np.allclose(getattr(warm, name), getattr(cold, name), atol=1e-6), name
+
+
+def test_a_replan_from_last_weeks_basis_has_the_same_optimum(small: Dataset) -> None:
+    """A changed dataset of the same shape (10% more forecast) planned from the first
+    plan's basis: the same objective as from scratch, and a verified plan."""
+    first = plan(small)
+    more = small.replace(forecast=small.forecast.assign(quantity=small.forecast["quantity"] * 1.1))
+    cold = plan(more)
+    warm = plan(more, basis=first.basis)
+    assert warm.summary.status == "optimal"
+    assert warm.summary.objective == pytest.approx(cold.summary.objective, rel=1e-9)

@@ -215,7 +215,7 @@ def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFr
             solve__mip_gap=gap,
         )
         try:
-            result = solve(what.dataset, settings, verify=False)
+            result = solve(what.dataset, settings, verify=False, basis=plan.basis)
         except Exception as exc:  # one failed what-if must not sink the report
             logger.warning("what-if %s failed: %s", what.option, exc)
             rows.append({"option": what.option, "description": what.description, "status": "error"})
