@@ -147,8 +147,9 @@ def analyse(
     dataset = _as_planned(dataset, plan.summary)
     limit = dataset.settings.solve.time_limit_s
     seconds = what_if_seconds if what_if_seconds is not None else min(MAX_SECONDS, limit)
-    # the fixed-setup LP is about as hard as the plan's LP: give it the time the plan
-    # took, at least MAX_SECONDS, at most the plan's own limit
+    # from scratch the fixed-setup LP is about as hard as the plan's LP (from the plan's
+    # basis, far easier): give it the time the plan took, at least MAX_SECONDS, at most
+    # the plan's own limit
     dual_seconds = min(limit, max(MAX_SECONDS, plan.summary.solve_seconds))
     shadow = shadow_prices(dataset, plan, time_limit=dual_seconds)
     notes = [shadow.note]

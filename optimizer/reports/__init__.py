@@ -63,7 +63,8 @@ def write_reports(
         Re-solve the automatic what-ifs (:mod:`optimizer.analysis.whatif`).
     what_if_seconds
         Time limit of each what-if; default ``min(10 s, the plan's time limit)``, and
-        the what-ifs are skipped when the plan itself took longer than that.
+        the what-ifs are skipped when the plan itself took longer than that, unless
+        they can start from the plan's basis (:attr:`Plan.basis`, LP plans).
     strict
         Raise when the analysis fails. By default a failing analysis is logged as an
         error and only ``plan.xlsx`` (the plan tables) is written, so that a report
