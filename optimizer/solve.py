@@ -43,6 +43,10 @@ _STATUS_RANK = {
 }
 
 
+RELAX_FIRST = ("capacity",)
+"""Row blocks an LP model is first solved without (:attr:`SolveOptions.relax_first`)."""
+
+
 def plan(
     dataset: Dataset,
     settings: Settings | None = None,
@@ -189,6 +193,7 @@ def _options(
         start=start,
         progress=progress,
         want_basis=True,
+        relax_first=RELAX_FIRST,
     )
 
 

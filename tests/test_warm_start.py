@@ -1,10 +1,12 @@
-"""An LP plan keeps its optimal basis, and LPs that differ from it only in bounds
-(the report's dual LP) start from it instead of from scratch."""
+"""How soe starts HiGHS's simplex: an LP plan keeps its optimal basis, and LPs that
+differ from it only in bounds (the report's dual LP, what-ifs) start from it instead of
+from scratch; an LP without one is solved first without its capacity rows."""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +92,36 @@ def test_a_replan_from_last_weeks_basis_has_the_same_optimum(small: Dataset) -> 
     warm = plan(more, basis=first.basis)
     assert warm.summary.status == "optimal"
     assert warm.summary.objective == pytest.approx(cold.summary.objective, rel=1e-9)
+
+
+def test_capacity_rows_relaxed_first_give_the_same_optimum(small: Dataset) -> None:
+    lp = build(small).lp
+    highs = HighsBackend()
+    whole = highs.solve(lp, SolveOptions(want_duals=True))
+    staged = highs.solve(lp, SolveOptions(want_duals=True, relax_first=("capacity",)))
+    assert staged.status is SolveStatus.OPTIMAL
+    assert staged.objective == pytest.approx(whole.objective, rel=1e-9)
+    assert staged.values is not None and staged.duals is not None
+    # the restored rows hold
+    activity = lp.row_activity(staged.values)
+    assert (activity <= lp.row_upper + 1e-6).all() and (activity >= lp.row_lower - 1e-6).all()
+    # capacity binds here: without its rows the LP is cheaper, so the second solve,
+    # from the first one's basis, had rows to restore
+    free_rows = np.arange(lp.constraints["capacity"].start, lp.constraints["capacity"].stop)
+    lower, upper = lp.row_lower.copy(), lp.row_upper.copy()
+    lower[free_rows], upper[free_rows] = -np.inf, np.inf
+    free = highs.solve(dataclasses.replace(lp, row_lower=lower, row_upper=upper), SolveOptions())
+    assert free.objective < whole.objective - 1.0
+
+
+def test_a_milp_is_solved_whole(make: Callable[..., Dataset]) -> None:
+    """The staged solve is for LPs (it slowed the MILP's relaxations down)."""
+    ds = make(routings="product,line,rate,setup_hours\nA,L1,10,1\nB,L1,10,2")
+    lp = build(ds).lp
+    assert lp.is_mip
+    highs = HighsBackend()
+    a = highs.solve(lp, SolveOptions())
+    b = highs.solve(lp, SolveOptions(relax_first=("capacity",)))
+    assert a.status is b.status is SolveStatus.OPTIMAL
+    assert a.objective == pytest.approx(b.objective)
+    assert a.iterations == b.iterations

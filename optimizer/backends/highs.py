@@ -175,8 +175,18 @@ class HighsBackend:
         warm = options.basis if options.basis is not None and not model.is_mip else None
         if warm is not None and not warm.fits(model):
             warm = None
-        # a basis starts under the bounds it was found with, then moves to the model's
-        lp = to_highs_lp(hp, model if warm is None else _with_bounds(model, warm))
+        staged = np.zeros(0, dtype=np.int32)
+        if warm is None and not model.is_mip:
+            blocks = [model.constraints[n] for n in options.relax_first if n in model.constraints]
+            if blocks:
+                staged = np.concatenate([np.arange(b.start, b.stop) for b in blocks])
+                staged = staged.astype(np.int32)
+        first = model
+        if warm is not None:  # a basis starts under its bounds, then moves to the model's
+            first = _with_bounds(model, warm)
+        elif len(staged):
+            first = _without_rows(model, staged)
+        lp = to_highs_lp(hp, first)
         started = time.perf_counter()
         status = h.passModel(lp)
         if status == hp.HighsStatus.kError:
@@ -188,11 +198,23 @@ class HighsBackend:
             start.col_value = list(options.start)
             h.setSolution(start)
         h.run()
+        if len(staged):
+            # the rows back, and on from the basis found without them (HiGHS's time
+            # limit counts both runs)
+            if options.log is not None:
+                options.log(f"soe: {len(staged):,} rows restored, solving on from that basis")
+            h.changeRowsBounds(
+                len(staged), staged, model.row_lower[staged], model.row_upper[staged]
+            )
+            h.run()
         seconds = time.perf_counter() - started
         ms = h.getModelStatus()
         info = h.getInfo()
         M = hp.HighsModelStatus
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if len(staged) and ms != hp.HighsModelStatus.kOptimal:
+            # stopped before the restored rows were met: the point is not a plan
+            has_primal = False
         limit = None
         if ms == M.kOptimal:
             status_ = SolveStatus.OPTIMAL
@@ -249,6 +271,16 @@ def _get_basis(h: Any, model: LinearModel) -> Basis | None:
         lower=model.lower.copy(),
         upper=model.upper.copy(),
     )
+
+
+def _without_rows(model: LinearModel, rows: np.ndarray) -> LinearModel:
+    """``model`` with ``rows`` free (bounds -inf, inf)."""
+    import dataclasses
+
+    lower, upper = model.row_lower.copy(), model.row_upper.copy()
+    lower[rows] = -np.inf
+    upper[rows] = np.inf
+    return dataclasses.replace(model, row_lower=lower, row_upper=upper)
 
 
 def _with_bounds(model: LinearModel, basis: Basis) -> LinearModel:
