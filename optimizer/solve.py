@@ -43,6 +43,9 @@ _STATUS_RANK = {
 }
 
 
+TIER_STAGE_METHOD = "ipm"
+"""LP method of the lexicographic tier stages (:attr:`SolveOptions.lp_method`)."""
+
 RELAX_FIRST = ("capacity",)
 """Row blocks an LP model is first solved without (:attr:`SolveOptions.relax_first`)."""
 
@@ -236,7 +239,13 @@ def _solve_lexicographic(
             )
         if progress is not None:
             progress(f"  stage {'final' if k is None else f'tier {k}'}")
-        sol = backend.solve(stage_lp, _options(settings, deadline, log, start, progress))
+        options = _options(settings, deadline, log, start, progress)
+        if k is not None:
+            # a tier's LP prices only that tier's shortage and lateness: nearly every
+            # column costs nothing, and the dual simplex stalls on it (generated l: no
+            # answer in 300 s); the interior point method solves it in seconds
+            options = dataclasses.replace(options, lp_method=TIER_STAGE_METHOD)
+        sol = backend.solve(stage_lp, options)
         name = "final" if k is None else f"tier {k}"
         stages.append(
             {

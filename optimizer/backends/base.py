@@ -91,6 +91,9 @@ class SolveOptions:
     """A basis to start an LP from (HiGHS; ignored where it does not fit the model)."""
     want_basis: bool = False
     """Return the optimal basis of an LP (HiGHS) in :attr:`Solution.basis`."""
+    lp_method: str = ""
+    """``"ipm"`` to solve an LP by the interior point method (with crossover to a
+    vertex; HiGHS), ``""`` for the backend's default (HiGHS: dual simplex)."""
     relax_first: tuple[str, ...] = ()
     """Row blocks (names in ``LinearModel.constraints``) an LP without a starting basis
     is first solved without: HiGHS solves it with those rows free, then restores them

@@ -171,12 +171,15 @@ class HighsBackend:
             h.setOptionValue("presolve", "off")
             if options.threads > 1:
                 h.setOptionValue("simplex_strategy", 2)
+            if options.lp_method == "ipm":
+                h.setOptionValue("presolve", "on")
+                h.setOptionValue("solver", "ipm")
 
         warm = options.basis if options.basis is not None and not model.is_mip else None
         if warm is not None and not warm.fits(model):
             warm = None
         staged = np.zeros(0, dtype=np.int32)
-        if warm is None and not model.is_mip:
+        if warm is None and not model.is_mip and options.lp_method != "ipm":
             blocks = [model.constraints[n] for n in options.relax_first if n in model.constraints]
             if blocks:
                 staged = np.concatenate([np.arange(b.start, b.stop) for b in blocks])
