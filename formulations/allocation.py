@@ -63,8 +63,11 @@ Constraints
    of the rows and the dual simplex's iterations.)
 7. Frozen fence, ``t <= F``: the bound ``x <= prev``; the shortfall
    ``dev = prev - x`` is substituted into the objective (exact, since ``x <= prev``).
-8. ``change_up``/``change_down[product, line, period]``, ``t > F`` and
-   ``change_cost > 0``: ``chg >= x - prev`` and ``chg >= prev - x``.
+8. ``change[product, line, period]``, ``t > F`` and ``change_cost > 0``:
+   ``x - up + down = prev``, ``chg = up + down`` (both cost ``c_chg``; an optimum never
+   has both, so ``chg = |x - prev|``; :meth:`AllocationModel.settle` makes it so for
+   any plan), ``up <= ub(x) - prev``, ``down <= prev``. One row per routing and period
+   instead of two.
 
 Valid inequalities (MILP only; they cut no integer plan, so the optimum is MODEL.md's):
 
@@ -323,7 +326,8 @@ class AllocationModel:
     ssv: np.ndarray  # (Ps, T) inventory up to the safety stock, products ``ss_product``
     ss_product: np.ndarray
     z: np.ndarray  # (K, T)
-    chg: np.ndarray  # (R, T - F) or empty
+    chg: np.ndarray  # (R, T - F) or empty: change up, max(0, x - prev)
+    chg_down: np.ndarray  # (R, T - F) or empty: change down, max(0, prev - x)
     run_cost: np.ndarray  # per column: the production part of the cost
     stability_cost: np.ndarray
     ss_offset: float = 0.0  # the constant sum c_ss ss of the split safety stock (6)
@@ -402,7 +406,9 @@ class AllocationModel:
         v = self.with_closing(values.copy(), self.closing(values))
         if self.chg.size:
             F = d.T - self.chg.shape[1]
-            v[self.chg] = np.abs(v[self.x[:, F:]] - d.prev[:, F:])
+            change = v[self.x[:, F:]] - d.prev[:, F:]
+            v[self.chg] = np.maximum(change, 0.0)
+            v[self.chg_down] = np.maximum(-change, 0.0)
         return v
 
     def unboxed_upper(self) -> np.ndarray:
@@ -741,12 +747,22 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     ).reshape(K, T)
 
     if d.change_cost > 0 and F < T:
+        # |x - prev| as two parts, x - prev = up - down; boxed by what an optimal plan
+        # uses (never both parts at once): up <= x's bound - prev, down <= prev
         cr = (np.arange(R)[:, None] * T + np.arange(F, T)).ravel()
-        chg = b.add_vars("change", routing_index.iloc[cr], 0.0, INF, d.change_cost).reshape(
-            R, T - F
-        )
+        prev_after = d.prev[:, F:]
+        chg = b.add_vars(
+            "change",
+            routing_index.iloc[cr],
+            0.0,
+            np.maximum(x_ub[:, F:] - prev_after, 0.0).ravel(),
+            d.change_cost,
+        ).reshape(R, T - F)
+        chg_down = b.add_vars(
+            "change_down", routing_index.iloc[cr], 0.0, prev_after.ravel(), d.change_cost
+        ).reshape(R, T - F)
     else:
-        chg = np.zeros((R, 0), dtype=np.int64)
+        chg = chg_down = np.zeros((R, 0), dtype=np.int64)
 
     # ---------------------------------------------------------------- constraints
     line_period = pd.DataFrame({"line": np.repeat(d.line_ids, T), "period": np.tile(per, L)})
@@ -808,12 +824,10 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     if chg.size:
         idx = routing_index.iloc[(np.arange(R)[:, None] * T + np.arange(F, T)).ravel()]
         prev = d.prev[:, F:].ravel()
-        up = b.add_rows("change_up", idx, -prev, INF)
-        b.add_coefs(up, chg.ravel(), 1.0)
-        b.add_coefs(up, x[:, F:].ravel(), -1.0)
-        down = b.add_rows("change_down", idx, prev, INF)
-        b.add_coefs(down, chg.ravel(), 1.0)
-        b.add_coefs(down, x[:, F:].ravel(), 1.0)
+        rows = b.add_rows("change", idx, prev, prev)  # x - up + down = prev
+        b.add_coefs(rows, x[:, F:].ravel(), 1.0)
+        b.add_coefs(rows, chg.ravel(), -1.0)
+        b.add_coefs(rows, chg_down.ravel(), 1.0)
 
     lp = b.build()
     run_cost = np.zeros(lp.num_cols)
@@ -821,6 +835,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     stability_cost = np.zeros(lp.num_cols)
     stability_cost[x.ravel()] = stab_cost.ravel()
     stability_cost[chg.ravel()] = d.change_cost
+    stability_cost[chg_down.ravel()] = d.change_cost
     return AllocationModel(
         data=d,
         lp=lp,
@@ -842,6 +857,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         ss_offset=ss_offset,
         z=z,
         chg=chg,
+        chg_down=chg_down,
         run_cost=run_cost,
         stability_cost=stability_cost,
     )

@@ -154,7 +154,7 @@ def idle_plan(model: AllocationModel) -> np.ndarray:
     if len(d.material_ids):
         v[model.z] = d.Z0[:, None] + np.cumsum(d.Q, axis=1)
     if model.chg.size:
-        v[model.chg] = d.prev[:, d.T - model.chg.shape[1] :]
+        v[model.chg_down] = d.prev[:, d.T - model.chg.shape[1] :]
     return v
 
 
