@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.generate import generate
@@ -125,3 +126,27 @@ def test_a_milp_is_solved_whole(make: Callable[..., Dataset]) -> None:
     assert a.status is b.status is SolveStatus.OPTIMAL
     assert a.objective == pytest.approx(b.objective)
     assert a.iterations == b.iterations
+
+
+def test_a_basis_starts_a_model_with_rows_added(small: Dataset) -> None:
+    """A lexicographic stage's limit row appended: the previous basis still starts it
+    (the new row's slack basic), at the same optimum, in a few iterations."""
+    model = build(small)
+    highs = HighsBackend()
+    first = highs.solve(model.lp, SolveOptions(want_basis=True))
+    assert first.basis is not None and first.values is not None
+    short = model.short
+    limit = float(first.values[short].sum()) + 1.0
+    more = model.lp.with_rows(
+        [short],
+        [np.ones(len(short))],
+        np.array([-np.inf]),
+        np.array([limit]),
+        "limit",
+        pd.DataFrame({"k": [1]}),
+    )
+    assert first.basis.fits(more)
+    cold = highs.solve(more, SolveOptions())
+    warm = highs.solve(more, SolveOptions(basis=first.basis))
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations < 5

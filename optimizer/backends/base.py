@@ -71,8 +71,14 @@ class Basis:
     upper: np.ndarray
 
     def fits(self, model: LinearModel) -> bool:
-        """Whether ``model`` has this basis's shape."""
-        return len(self.col_status) == model.num_cols and len(self.row_status) == model.num_rows
+        """Whether the basis can start ``model``: the same columns, and the same rows or
+        rows added after them (a lexicographic stage's limit; their slacks start basic)."""
+        return len(self.col_status) == model.num_cols and len(self.row_status) <= model.num_rows
+
+    def rows_for(self, model: LinearModel) -> np.ndarray:
+        """Row statuses for ``model``: rows added after this basis's are basic (1)."""
+        extra = model.num_rows - len(self.row_status)
+        return np.concatenate([self.row_status, np.ones(extra, dtype=self.row_status.dtype)])
 
 
 @dataclass(frozen=True)

@@ -309,7 +309,7 @@ def _set_basis(hp: Any, h: Any, basis: Basis, model: LinearModel) -> None:
     status = hp.HighsBasisStatus
     b = hp.HighsBasis()
     b.col_status = [status(int(s)) for s in basis.col_status]
-    b.row_status = [status(int(s)) for s in basis.row_status]
+    b.row_status = [status(int(s)) for s in basis.rows_for(model)]
     b.valid = True
     if h.setBasis(b) != hp.HighsStatus.kOk:
         logger.debug("HiGHS refused the starting basis")
