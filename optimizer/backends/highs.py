@@ -211,7 +211,9 @@ class HighsBackend:
             start.col_value = list(options.start)
             h.setSolution(start)
         h.run()
+        first_iterations = 0
         if len(staged):
+            first_iterations = int(h.getInfo().simplex_iteration_count)
             # the rows back, and on from the basis found without them (HiGHS's time
             # limit counts both runs)
             if options.log is not None:
@@ -270,7 +272,7 @@ class HighsBackend:
             seconds,
             duals,
             basis=basis,
-            iterations=int(info.simplex_iteration_count),
+            iterations=first_iterations + int(info.simplex_iteration_count),
         )
 
 
