@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -147,10 +148,15 @@ def analyse(
     dataset = _as_planned(dataset, plan.summary)
     limit = dataset.settings.solve.time_limit_s
     seconds = what_if_seconds if what_if_seconds is not None else min(MAX_SECONDS, limit)
-    # from scratch the fixed-setup LP is about as hard as the plan's LP (from the plan's
-    # basis, far easier): give it the time the plan took, at least MAX_SECONDS, at most
+    # from the plan's basis the fixed-setup LP takes a fraction of the plan's time: give
+    # it what the plan took, at least MAX_SECONDS; from scratch (a plan read back from
+    # its folder) it can take longer than the plan did (without the builder's boxes):
     # the plan's own limit
-    dual_seconds = min(limit, max(MAX_SECONDS, plan.summary.solve_seconds))
+    dual_seconds = (
+        min(limit, max(MAX_SECONDS, plan.summary.solve_seconds))
+        if plan.basis is not None
+        else limit
+    )
     shadow = shadow_prices(dataset, plan, time_limit=dual_seconds)
     notes = [shadow.note]
     if plan.summary.status != "optimal":
@@ -167,6 +173,8 @@ def analyse(
     options = pd.DataFrame()
     # an LP plan's basis starts each what-if near its optimum: the plan's own solve time
     # then says nothing about theirs
+    if plan.basis is None and shadow.plan_basis is not None:
+        plan = dataclasses.replace(plan, basis=shadow.plan_basis)
     if what_ifs and plan.summary.solve_seconds > seconds and plan.basis is None:
         notes.append(
             f"what-ifs skipped: the plan took {plan.summary.solve_seconds:.0f} s to solve, more"
