@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -290,8 +291,6 @@ def _get_basis(h: Any, model: LinearModel) -> Basis | None:
 
 def _without_rows(model: LinearModel, rows: np.ndarray) -> LinearModel:
     """``model`` with ``rows`` free (bounds -inf, inf)."""
-    import dataclasses
-
     lower, upper = model.row_lower.copy(), model.row_upper.copy()
     lower[rows] = -np.inf
     upper[rows] = np.inf
@@ -299,8 +298,6 @@ def _without_rows(model: LinearModel, rows: np.ndarray) -> LinearModel:
 
 
 def _with_bounds(model: LinearModel, basis: Basis) -> LinearModel:
-    import dataclasses
-
     return dataclasses.replace(model, lower=basis.lower, upper=basis.upper)
 
 
