@@ -632,7 +632,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     """:func:`build` from :class:`AllocationData` (for callers that changed the arrays)."""
     if window is None:
         setups = int(d.needs_setup.sum())
-        window = d.T if setups * d.T * (d.T + 1) // 2 <= FULL_WINDOW_ROWS else 0
+        window = d.T if setups * d.T * (d.T + 1) // 2 <= FULL_WINDOW_ROWS else -1
     b = ModelBuilder()
     T = d.T
     R = len(d.rp)

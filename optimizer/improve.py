@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,11 @@ leave them out (a third of the rows on generated m)."""
 KICK_PERIODS = 4
 """Periods of the blocks of setups :func:`local_search` re-chooses to leave a local
 optimum."""
+
+Report = Callable[[np.ndarray, float], None]
+"""Receives each better plan found (values, objective with the offset)."""
+Stop = Callable[[], bool]
+"""Asked between moves: ``True`` ends the search early (the MIP it feeds has ended)."""
 
 
 class WarmLp:
@@ -110,6 +116,8 @@ def local_search(
     deadline: float,
     threads: int = 0,
     warm: WarmLp | None = None,
+    report: Report | None = None,
+    stop: Stop | None = None,
 ) -> np.ndarray:
     """A plan at least as cheap as ``start`` (a feasible MILP solution of
     ``model.lp``), found by opening and closing setups until ``deadline``
@@ -117,7 +125,9 @@ def local_search(
     if not len(model.y_routing):
         return start
     ycols = model.y.ravel()
-    found = search(model, np.round(start[ycols]) > 0.5, deadline, threads, warm)
+    found = search(
+        model, np.round(start[ycols]) > 0.5, deadline, threads, warm, report=report, stop=stop
+    )
     if found is None or found[0] >= float(model.lp.cost @ start):
         return start
     return found[1]
@@ -129,16 +139,21 @@ def search(
     deadline: float,
     threads: int = 0,
     warm: WarmLp | None = None,
+    *,
+    report: Report | None = None,
+    stop: Stop | None = None,
 ) -> tuple[float, np.ndarray] | None:
     """The cost (without the offset) and values of the best plan found from the setup
     pattern ``is_open`` (``model.y`` raveled), ``None`` when its LP is infeasible.
+    ``report`` receives every plan cheaper than all before it, as it is found; ``stop``
+    ends the search early.
 
     A descent (:class:`_Search`) first; then, for as long again at most, iterated: the
     setups of one line in a few periods are re-chosen from the LP with those setups
     relaxed, and the descent is run again; the result is kept when it is cheaper. Stops
     when every block has been tried since the last better plan.
     """
-    run = _Search(model, is_open, deadline, threads, warm)
+    run = _Search(model, is_open, deadline, threads, warm, report, stop)
     if run.values is None:
         return None
     start_cost = run.cost
@@ -191,10 +206,15 @@ class _Search:
         deadline: float,
         threads: int,
         warm: WarmLp | None,
+        report: Report | None = None,
+        stop: Stop | None = None,
     ) -> None:
         lp = model.lp
         self.model = model
         self.deadline = deadline
+        self.report = report
+        self.stop = stop
+        self.best_seen = float("inf")
         self.ycols = model.y.ravel()
         self.T = model.data.T
         self.xcols = model.x[model.y_routing].ravel()
@@ -211,7 +231,18 @@ class _Search:
             self.cost, self.values, self.duals = res
 
     def left(self) -> float:
+        if self.stop is not None and self.stop():
+            return 0.0
         return self.deadline - time.perf_counter()
+
+    def found(self) -> None:
+        """Pass the current plan to ``report`` if it is the cheapest seen."""
+        if self.report is None or self.values is None or not self.cost < self.best_seen:
+            return
+        self.best_seen = self.cost
+        values = self.values.copy()
+        values[self.ycols] = self.is_open.astype(np.float64)
+        self.report(values, self.cost + self.model.lp.offset)
 
     def fix(self, cols: np.ndarray) -> None:
         """Bounds of setups ``cols`` (positions in ``ycols``) to their ``is_open``."""
@@ -293,6 +324,7 @@ class _Search:
                     self.fix(idle)
                     break
                 self.cost, self.values, self.duals = res
+                self.found()
             # 2. candidate moves, by first-order gain; the best few priced exactly, each
             # kept when it lowers the cost (the ranking is refreshed after each batch):
             # single setups opened or closed first, then pairs (a lot moved one period
@@ -329,6 +361,7 @@ class _Search:
                     self.cost, self.values, self.duals = res
                     self.accepted += 1
                     improved = True
+                    self.found()
                     continue
                 self.is_open[idx] = ~self.is_open[idx]
                 self.fix(idx)
@@ -408,10 +441,13 @@ def improve(
     start: np.ndarray,
     deadline: float,
     threads: int = 0,
+    report: Report | None = None,
+    stop: Stop | None = None,
 ) -> np.ndarray:
     """``start`` improved by :func:`local_search` until ``deadline`` (HiGHS's LP, from
     highspy, whatever the MIP backend); ``start`` itself when highspy is missing or the
-    model has fewer than ``SEARCH_MIN_SETUPS`` setup binaries."""
+    model has fewer than ``SEARCH_MIN_SETUPS`` setup binaries. ``report`` receives each
+    better plan as it is found; ``stop`` ends the search early."""
     if (
         not model.lp.is_mip
         or model.y.size < SEARCH_MIN_SETUPS
@@ -422,4 +458,4 @@ def improve(
         import highspy  # noqa: F401
     except ImportError:  # pragma: no cover - highspy is a dependency
         return start
-    return local_search(model, start, deadline, threads)
+    return local_search(model, start, deadline, threads, report=report, stop=stop)

@@ -187,31 +187,56 @@ class Plan:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """A table as CSV: floats as plain decimals in full precision (the shortest text that
     reads back to the same number, never an exponent), booleans as true/false, blank
-    for a missing number."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].map({True: "true", False: "false"})
-        elif pd.api.types.is_float_dtype(out[col]):
-            out[col] = plain_decimals(out[col].to_numpy(dtype=np.float64))
-    out.to_csv(path, index=False, lineterminator="\n")
+    for a missing value; text quoted only where it holds a comma, quote or line break."""
+    columns = [_csv_cells(frame[col]) for col in frame.columns]
+    header = ",".join(_quoted([str(c) for c in frame.columns]))
+    body = "".join(line + "\n" for line in map(",".join, zip(*columns, strict=True)))
+    path.write_text(header + "\n" + body, encoding="utf-8", newline="")
+
+
+def _csv_cells(series: pd.Series) -> list[str]:
+    """One column's CSV cells."""
+    if pd.api.types.is_bool_dtype(series):
+        return np.where(series.to_numpy(dtype=bool), "true", "false").tolist()  # type: ignore[no-any-return]
+    if pd.api.types.is_float_dtype(series):
+        return plain_decimals(series.to_numpy(dtype=np.float64))
+    if pd.api.types.is_integer_dtype(series) and not series.hasnans:
+        return [str(v) for v in series.tolist()]
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = np.where(missing, "", values)
+    cells = values.tolist()
+    if not all(type(c) is str for c in cells):
+        cells = [str(c) for c in cells]
+    return _quoted(cells)
+
+
+def _quoted(cells: list[str]) -> list[str]:
+    """CSV quoting (as the csv module's minimal quoting): only cells that need it."""
+    if not any(("," in c or '"' in c or "\n" in c or "\r" in c) for c in cells):
+        return cells
+    return [
+        '"' + c.replace('"', '""') + '"' if ("," in c or '"' in c or "\n" in c or "\r" in c) else c
+        for c in cells
+    ]
 
 
 def plain_decimals(values: np.ndarray) -> list[str]:
     """``0.00005`` rather than ``5e-05``; ``""`` for NaN; integers without ``.0``."""
-    out: list[str] = []
-    for v in values.tolist():
+    out = [t[:-2] if t.endswith(".0") else t for t in map(repr, values.tolist())]
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(values)
+        # repr writes an exponent below 1e-4 and from 1e16 on; NaN and zeros have their own
+        odd = np.flatnonzero(~(magnitude >= 1e-4) | (magnitude >= 1e16))
+    for i in odd.tolist():
+        v = float(values[i])
         if v != v:
-            out.append("")
+            out[i] = ""
         elif v == 0:
-            out.append("0")
-        else:
-            text = repr(v)
-            if "e" in text:
-                text = np.format_float_positional(v, unique=True, trim="-")
-            elif text.endswith(".0"):
-                text = text[:-2]
-            out.append(text)
+            out[i] = "0"
+        elif "e" in out[i]:
+            out[i] = np.format_float_positional(v, unique=True, trim="-")
     return out
 
 

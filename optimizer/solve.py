@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,11 +19,11 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
-from optimizer.backends.base import Basis, relative_gap
+from optimizer.backends.base import Basis, Incumbents, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import mip_start
-from optimizer.improve import improve
+from optimizer.improve import SEARCH_MIN_SETUPS, improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
 from optimizer.settings import Settings
@@ -111,6 +112,10 @@ def plan(
             solution, cost, stages = _solve_lexicographic(
                 model, backend, settings, deadline, log, progress
             )
+        elif _concurrent(model, backend, settings):
+            cost = model.lp.cost
+            solution = _solve_concurrently(model, backend, settings, deadline, log, progress)
+            stages = []
         else:
             cost = model.lp.cost
             start = None
@@ -179,6 +184,110 @@ def plan(
         if violations:
             raise VerificationError(violations)
     return result
+
+
+PROGRESS_EVERY = 2.0
+"""Seconds between two progress lines of soe's own search (it finds a better plan
+every few moves)."""
+
+
+def _concurrent(model: AllocationModel, backend: Any, settings: Settings) -> bool:
+    """Whether a weighted MILP is solved by soe's own search beside branch and cut
+    (:func:`_solve_concurrently`): a backend that takes plans as they come, a model with
+    enough setups for the search to pay (:data:`optimizer.improve.SEARCH_MIN_SETUPS`),
+    and more than one thread allowed."""
+    return (
+        model.lp.is_mip
+        and backend.capabilities.incumbents
+        and model.y.size >= SEARCH_MIN_SETUPS
+        and settings.solve.threads != 1
+    )
+
+
+def _solve_concurrently(
+    model: AllocationModel,
+    backend: Any,
+    settings: Settings,
+    deadline: float,
+    log: Callable[[str], None] | None,
+    progress: Callable[[str], None] | None,
+) -> Solution:
+    """Branch and cut for the whole time limit in one thread (it proves the bound), and
+    in this one soe's first plan and local search over setups, each better plan handed
+    to the branch and cut as it is found (:class:`Incumbents`).
+
+    On a large MILP the solver spends most of a time limit cutting at its root, where
+    its own heuristics find few plans, while the local search finds good plans but no
+    bound: side by side, on two cores, each gets the whole limit. The plan returned is
+    the cheaper of the solver's and the search's last one.
+    """
+    incumbents = Incumbents()
+    lp = model.lp
+    began = time.perf_counter()
+    shown = [-PROGRESS_EVERY]
+
+    def offer(values: np.ndarray, objective: float, what: str) -> None:
+        if not incumbents.offer(values, objective):
+            return
+        now = time.perf_counter() - began
+        if progress is not None and now - shown[0] >= PROGRESS_EVERY:
+            shown[0] = now
+            progress(f"  {now:6.1f} s  better    plan {objective:,.2f} ({what})")
+        if log is not None:
+            log(f"soe: {what}, objective {objective:,.2f}")
+
+    options = dataclasses.replace(
+        _options(settings, deadline, log, None, progress), incumbents=incumbents
+    )
+    outcome: dict[str, Any] = {}
+
+    def branch_and_cut() -> None:
+        try:
+            outcome["solution"] = backend.solve(lp, options)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=branch_and_cut, name="soe-branch-and-cut", daemon=True)
+    worker.start()
+
+    def done() -> bool:
+        return not worker.is_alive()
+
+    try:
+        threads = settings.solve.threads
+        start = mip_start(model, backend, deadline, threads, quick=True)
+        if start is not None and not done():
+            offer(start, float(lp.cost @ start + lp.offset), "first plan from LP rounding")
+            improve(
+                model,
+                start,
+                deadline,
+                threads,
+                report=lambda v, obj: offer(v, obj, "setup local search"),
+                stop=done,
+            )
+    finally:
+        worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    solution: Solution = outcome["solution"]
+    objective, values = incumbents.best()
+    if values is not None and (
+        solution.values is None or objective < solution.objective - 1e-9 * max(1.0, objective)
+    ):
+        # the search's last plan came after the solver's last look
+        bound = solution.bound if np.isfinite(solution.bound) else float("-inf")
+        gap = relative_gap(objective, bound)
+        status = SolveStatus.OPTIMAL if gap <= settings.solve.mip_gap else SolveStatus.FEASIBLE
+        solution = dataclasses.replace(
+            solution,
+            status=status,
+            values=values,
+            objective=objective,
+            gap=gap,
+            limit=None if status is SolveStatus.OPTIMAL else solution.limit,
+        )
+    return solution
 
 
 def _options(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,6 +52,8 @@ class Capabilities:
     duals: bool = False
     time_limit: bool = True
     warm_start: bool = False
+    incumbents: bool = False
+    """Takes plans found elsewhere while its MIP search runs (:class:`Incumbents`)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,48 @@ class Basis:
         return np.concatenate([self.row_status, np.ones(extra, dtype=self.row_status.dtype)])
 
 
+class Incumbents:
+    """Plans found outside the solver while its MIP search runs, handed over as they
+    come (thread-safe).
+
+    soe's own search (:mod:`optimizer.heuristics`, :mod:`optimizer.improve`) runs
+    beside the solver's branch and cut and :meth:`offer` s every better plan; a backend
+    that supports it (``Capabilities.incumbents``) :meth:`take` s them at its next
+    chance, so its search prunes with the best plan known and its bound and our plans
+    improve at the same time.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._objective = float("inf")
+        self._values: np.ndarray | None = None
+        self._taken = True
+
+    def offer(self, values: np.ndarray, objective: float) -> bool:
+        """Offer a feasible plan; kept if it is the cheapest so far (returns whether)."""
+        with self._lock:
+            if not objective < self._objective:
+                return False
+            self._objective = objective
+            self._values = values.copy()
+            self._taken = False
+            return True
+
+    def take(self, worse_than: float = float("inf")) -> np.ndarray | None:
+        """The cheapest plan offered, once, if it costs less than ``worse_than`` (the
+        solver's own best)."""
+        with self._lock:
+            if self._taken or self._values is None or not self._objective < worse_than:
+                return None
+            self._taken = True
+            return self._values
+
+    def best(self) -> tuple[float, np.ndarray | None]:
+        """Objective and values of the cheapest plan offered (``inf, None`` if none)."""
+        with self._lock:
+            return self._objective, self._values
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit: float | None = None
@@ -93,6 +138,9 @@ class SolveOptions:
     """Receives a short line when a MIP finds a better plan or every ~10 s of search."""
     start: np.ndarray | None = None
     """A feasible solution to start a MIP from (used where ``warm_start`` is supported)."""
+    incumbents: Incumbents | None = None
+    """Plans found beside the MIP search, for it to take as they come (where
+    ``Capabilities.incumbents`` is supported)."""
     basis: Basis | None = None
     """A basis to start an LP from (HiGHS; ignored where it does not fit the model)."""
     want_basis: bool = False

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from formulations.lp import LinearModel
 from optimizer.backends.base import (
     Basis,
     Capabilities,
+    Incumbents,
     Limit,
     Solution,
     SolveOptions,
@@ -28,24 +30,30 @@ from optimizer.exceptions import BackendUnavailable
 logger = logging.getLogger(__name__)
 
 _banner_shown = False
+_banner_lock = threading.Lock()
 
 
 def _new_highs(hp: Any) -> Any:
     """A ``Highs`` instance; the copyright banner HiGHS prints on the first one in a
-    process goes to the void, so only our own output reaches the planner's terminal."""
+    process goes to the void, so only our own output reaches the planner's terminal
+    (under a lock: a MILP's search and its branch and cut start instances in two
+    threads)."""
     global _banner_shown
     if _banner_shown:
         return hp.Highs()
-    _banner_shown = True
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
+    with _banner_lock:
+        if _banner_shown:
             return hp.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                return hp.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            _banner_shown = True
 
 
 def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
@@ -73,7 +81,52 @@ def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
     try:
         h.cbMipImprovingSolution.subscribe(improving)
         h.cbMipLogging.subscribe(logging_)
+        h.cbMipInterrupt.subscribe(logging_)  # also between rounds of root cuts
     except AttributeError:  # older highspy without callbacks: no progress lines
+        pass
+
+
+def _subscribe_incumbents(h: Any, incumbents: Incumbents) -> None:
+    """Hand HiGHS's MIP search every better plan offered to ``incumbents`` (HiGHS asks
+    after each round of root cuts and before each dive)."""
+
+    def on_user_solution(event: Any) -> None:
+        values = incumbents.take(float(event.data_out.mip_primal_bound))
+        if values is not None:
+            event.data_in.setSolution(np.ascontiguousarray(values, dtype=np.float64))
+
+    try:
+        h.cbMipUserSolution.subscribe(on_user_solution)
+    except AttributeError:  # older highspy without user solutions: HiGHS searches alone
+        pass
+
+
+DEADLINE_GRACE = 0.02
+"""Share of the time limit a MIP solve may run over it before being stopped."""
+
+
+def _subscribe_deadline(h: Any, deadline: float, stopped: list[bool]) -> None:
+    """Stop the MIP search before ``deadline`` when its next step would end after it.
+
+    HiGHS checks its time limit only between steps of its search, and at the root of a
+    large model one round of cuts can take ten seconds or more (generated m with
+    setups: a 60 s limit ran to 69-81 s). So at every check, when the step just ended
+    took longer than the time left (plus a little grace), the search stops now rather
+    than overrun: the time limit is then honoured to within the grace, at the price of
+    at most one step."""
+    grace = DEADLINE_GRACE * max(deadline - time.perf_counter(), 0.0)
+    last = [time.perf_counter()]
+
+    def on_interrupt(event: Any) -> None:
+        now = time.perf_counter()
+        step, last[0] = now - last[0], now
+        if now + step > deadline + grace:
+            event.data_in.user_interrupt = True
+            stopped[0] = True
+
+    try:
+        h.cbMipInterrupt.subscribe(on_interrupt)
+    except AttributeError:  # older highspy without callbacks: HiGHS's own time limit
         pass
 
 
@@ -136,7 +189,9 @@ class HighsBackend:
     """HiGHS: simplex/IPM for LPs, branch and cut for MILPs; gives duals for LPs."""
 
     name = "highs"
-    capabilities = Capabilities(integers=True, duals=True, time_limit=True, warm_start=True)
+    capabilities = Capabilities(
+        integers=True, duals=True, time_limit=True, warm_start=True, incumbents=True
+    )
 
     def __init__(self) -> None:
         try:
@@ -211,6 +266,12 @@ class HighsBackend:
             start = hp.HighsSolution()
             start.col_value = list(options.start)
             h.setSolution(start)
+        stopped: list[bool] = [False]
+        if model.is_mip:
+            if options.incumbents is not None:
+                _subscribe_incumbents(h, options.incumbents)
+            if options.time_limit is not None:
+                _subscribe_deadline(h, time.perf_counter() + options.time_limit, stopped)
         h.run()
         first_iterations = 0
         if len(staged):
@@ -240,6 +301,8 @@ class HighsBackend:
             limit = {M.kTimeLimit: Limit.TIME, M.kIterationLimit: Limit.ITERATION}.get(
                 ms, Limit.INTERRUPTED
             )
+            if ms == M.kInterrupt and stopped[0]:
+                limit = Limit.TIME  # stopped by _subscribe_deadline
             status_ = SolveStatus.FEASIBLE if has_primal else SolveStatus.NO_SOLUTION
         else:
             return Solution(
