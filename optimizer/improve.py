@@ -68,8 +68,7 @@ class WarmLp:
 
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
+        self.threads = threads
         h.setOptionValue("random_seed", 0)
         h.passModel(to_highs_lp(highspy, lp, integers=False))
         rows = [
@@ -100,7 +99,9 @@ class WarmLp:
         h = self.h
         # HiGHS's time limit counts the instance's run time over all its solves
         h.setOptionValue("time_limit", float(h.getRunTime() + max(time_limit, 0.01)))
-        h.run()
+        from optimizer.backends.highs import SCHEDULER
+
+        SCHEDULER.run(self._hp, h, self.threads)
         if h.getModelStatus() != self._hp.HighsModelStatus.kOptimal:
             return None
         sol = h.getSolution()

@@ -256,8 +256,9 @@ def _solve_concurrently(
     try:
         threads = settings.solve.threads
         start = mip_start(model, backend, deadline, threads, quick=True)
-        if start is not None and not done():
+        if start is not None:
             offer(start, float(lp.cost @ start + lp.offset), "first plan from LP rounding")
+        if start is not None and not done():
             improve(
                 model,
                 start,

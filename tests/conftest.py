@@ -85,6 +85,14 @@ def make(tmp_path: Path) -> Callable[..., Dataset]:
     return _make
 
 
+@pytest.fixture(scope="session")
+def bodywash() -> Dataset:
+    """The demo dataset (``data/bodywash``): a MILP with setups, solved in a second."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_dataset(DATA / "bodywash")
+
+
 @pytest.fixture(params=BACKENDS)
 def solver(request: pytest.FixtureRequest) -> str:
     """Every installed backend, one after the other (the conformance suite)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from formulations.allocation import build
@@ -46,6 +47,37 @@ def test_improve_never_worse_than_the_start(
     v = improve(model, start, time.perf_counter() + 20)
     assert _feasible(model.lp, v)
     assert model.lp.cost @ v <= model.lp.cost @ start + 1e-6
+
+
+def test_the_search_reports_each_better_plan(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optimizer import improve as improve_module
+
+    monkeypatch.setattr(improve_module, "SEARCH_MIN_SETUPS", 0)
+    model = build(make(**TIGHT))
+    lp = model.lp
+    idle = idle_plan(model)
+    seen: list[tuple[np.ndarray, float]] = []
+    v = improve(model, idle, time.perf_counter() + 20, report=lambda x, obj: seen.append((x, obj)))
+    assert seen
+    objectives = [obj for _, obj in seen]
+    assert all(b < a for a, b in zip(objectives, objectives[1:], strict=False))
+    for values, obj in seen:
+        assert _feasible(lp, values)
+        assert float(lp.cost @ values + lp.offset) == pytest.approx(obj, rel=1e-9)
+    assert float(lp.cost @ v + lp.offset) == pytest.approx(objectives[-1], rel=1e-9)
+
+
+def test_the_search_stops_when_asked(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optimizer import improve as improve_module
+
+    monkeypatch.setattr(improve_module, "SEARCH_MIN_SETUPS", 0)
+    model = build(make(**TIGHT))
+    idle = idle_plan(model)
+    assert improve(model, idle, time.perf_counter() + 20, stop=lambda: True) is idle
 
 
 def test_improve_out_of_time_returns_the_start(make: Callable[..., Dataset]) -> None:

@@ -56,6 +56,43 @@ def _new_highs(hp: Any) -> Any:
             _banner_shown = True
 
 
+class _Scheduler:
+    """HiGHS's pool of worker threads is one per process, started by the first solve
+    with that solve's ``threads``; a later solve that asks for another number fails
+    (status "Not Set"). So every solve of soe's runs through :meth:`run`, which restarts
+    the pool with the number asked for when no other HiGHS solve of this process is
+    running (an integrator planning with ``threads = 0``, then ``1``), and otherwise
+    leaves the option alone: the solve then uses the running pool (a MILP's search and
+    its branch and cut share one), which changes its speed, not its answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size: int | None = None  # threads the pool was started with (0: automatic)
+        self._active = 0
+
+    def run(self, hp: Any, h: Any, threads: int) -> None:
+        """``h.run()`` with ``threads`` applied as far as the running pool allows."""
+        with self._lock:
+            if threads and self._size is not None and self._size != threads:
+                if self._active == 0:
+                    hp.Highs.resetGlobalScheduler(True)
+                    self._size = None
+                else:
+                    threads = 0
+            if self._size is None:
+                self._size = threads
+            h.setOptionValue("threads", int(threads))
+            self._active += 1
+        try:
+            h.run()
+        finally:
+            with self._lock:
+                self._active -= 1
+
+
+SCHEDULER = _Scheduler()
+
+
 def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
     """Report each better plan, and the search every ~10 s, as one short line."""
     last = [time.perf_counter()]
@@ -105,7 +142,9 @@ DEADLINE_GRACE = 0.02
 """Share of the time limit a MIP solve may run over it before being stopped."""
 
 
-def _subscribe_deadline(h: Any, deadline: float, stopped: list[bool]) -> None:
+def _subscribe_deadline(
+    h: Any, deadline: float, stopped: list[bool], clock: Callable[[], float] = time.perf_counter
+) -> None:
     """Stop the MIP search before ``deadline`` when its next step would end after it.
 
     HiGHS checks its time limit only between steps of its search, and at the root of a
@@ -114,11 +153,11 @@ def _subscribe_deadline(h: Any, deadline: float, stopped: list[bool]) -> None:
     took longer than the time left (plus a little grace), the search stops now rather
     than overrun: the time limit is then honoured to within the grace, at the price of
     at most one step."""
-    grace = DEADLINE_GRACE * max(deadline - time.perf_counter(), 0.0)
-    last = [time.perf_counter()]
+    grace = DEADLINE_GRACE * max(deadline - clock(), 0.0)
+    last = [clock()]
 
     def on_interrupt(event: Any) -> None:
-        now = time.perf_counter()
+        now = clock()
         step, last[0] = now - last[0], now
         if now + step > deadline + grace:
             event.data_in.user_interrupt = True
@@ -226,8 +265,6 @@ class HighsBackend:
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(max(options.time_limit, 0.01)))
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-        if options.threads:
-            h.setOptionValue("threads", int(options.threads))
         h.setOptionValue("random_seed", 0)
         if not model.is_mip:
             # soe's LPs arrive reduced (no empty rows, useful-output bounds, every column
@@ -272,7 +309,7 @@ class HighsBackend:
                 _subscribe_incumbents(h, options.incumbents)
             if options.time_limit is not None:
                 _subscribe_deadline(h, time.perf_counter() + options.time_limit, stopped)
-        h.run()
+        SCHEDULER.run(hp, h, options.threads)
         first_iterations = 0
         if len(staged):
             first_iterations = int(h.getInfo().simplex_iteration_count)
@@ -283,7 +320,7 @@ class HighsBackend:
             h.changeRowsBounds(
                 len(staged), staged, model.row_lower[staged], model.row_upper[staged]
             )
-            h.run()
+            SCHEDULER.run(hp, h, options.threads)
         seconds = time.perf_counter() - started
         ms = h.getModelStatus()
         info = h.getInfo()

@@ -1,0 +1,124 @@
+"""Backend plumbing: plans handed to a running MIP search, the time limit kept at the
+root, and HiGHS's process-wide thread pool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from optimizer import Dataset, plan
+from optimizer.backends.base import Incumbents
+from optimizer.backends.highs import (
+    DEADLINE_GRACE,
+    _subscribe_deadline,
+    _subscribe_incumbents,
+)
+
+
+def test_incumbents_keep_the_cheapest_and_hand_it_over_once() -> None:
+    feed = Incumbents()
+    assert feed.take() is None
+    assert feed.best() == (float("inf"), None)
+    assert feed.offer(np.array([1.0, 2.0]), 10.0)
+    assert not feed.offer(np.array([9.0, 9.0]), 12.0)  # dearer: not kept
+    assert feed.take(worse_than=10.0) is None  # the solver has as good a plan
+    taken = feed.take(worse_than=11.0)
+    assert taken is not None and taken.tolist() == [1.0, 2.0]
+    assert feed.take() is None  # once only
+    values = np.array([3.0, 4.0])
+    assert feed.offer(values, 8.0)
+    values[0] = -1.0  # the feed keeps its own copy
+    best = feed.best()
+    assert best[0] == 8.0 and best[1] is not None and best[1].tolist() == [3.0, 4.0]
+    taken = feed.take()
+    assert taken is not None and taken.tolist() == [3.0, 4.0]
+
+
+class _Callbacks:
+    """A stand-in for a ``highspy.Highs`` instance: records what soe subscribes."""
+
+    def __init__(self) -> None:
+        self.subscribed: dict[str, Callable[[Any], None]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return SimpleNamespace(subscribe=lambda f: self.subscribed.__setitem__(name, f))
+
+
+def _event(primal: float = float("inf")) -> Any:
+    given: list[np.ndarray] = []
+    data_in = SimpleNamespace(user_interrupt=False, setSolution=given.append)
+    return SimpleNamespace(data_out=SimpleNamespace(mip_primal_bound=primal), data_in=data_in), given
+
+
+def test_the_solver_takes_an_offered_plan_only_when_it_is_better() -> None:
+    h = _Callbacks()
+    feed = Incumbents()
+    _subscribe_incumbents(h, feed)
+    callback = h.subscribed["cbMipUserSolution"]
+    event, given = _event()
+    callback(event)
+    assert given == []  # nothing offered yet
+    feed.offer(np.array([1.0, 0.0]), 50.0)
+    event, given = _event(primal=40.0)
+    callback(event)
+    assert given == []  # the solver's own plan costs less
+    feed.offer(np.array([0.0, 1.0]), 30.0)
+    event, given = _event(primal=40.0)
+    callback(event)
+    assert [g.tolist() for g in given] == [[0.0, 1.0]]
+
+
+def _deadline_checks(deadline: float) -> tuple[Callable[[float], bool], list[bool]]:
+    """A deadline watcher on a fake clock: ``at(t)`` is HiGHS checking in at ``t``
+    (returns whether it is told to stop)."""
+    now = [0.0]
+    h = _Callbacks()
+    stopped = [False]
+    _subscribe_deadline(h, deadline, stopped, clock=lambda: now[0])
+    check = h.subscribed["cbMipInterrupt"]
+
+    def at(t: float) -> bool:
+        now[0] = t
+        event, _ = _event()
+        check(event)
+        return bool(event.data_in.user_interrupt)
+
+    return at, stopped
+
+
+def test_the_search_stops_before_a_step_would_overrun_the_time_limit() -> None:
+    at, stopped = _deadline_checks(100.0)
+    assert not at(1.0)  # a 1 s step, 99 s left
+    assert not at(50.0)  # a 49 s step: the next would end at 99 s, in time
+    assert not at(60.0)
+    assert not stopped[0]
+    assert at(95.0)  # the last step took 35 s: the next would end long after 100 s
+    assert stopped[0]
+
+
+def test_a_step_ending_within_the_grace_goes_on() -> None:
+    assert DEADLINE_GRACE * 100.0 == pytest.approx(2.0)
+    at, stopped = _deadline_checks(100.0)
+    for t in range(10, 100, 10):
+        assert not at(float(t))  # 10 s steps, each ending in time
+    assert not at(96.0)  # a 6 s step: the next would end at 102 s, within the grace
+    assert at(101.5)
+    assert stopped[0]
+
+
+@pytest.mark.parametrize("threads", [[0, 1, 2, 0, 1], [2, 1]])
+def test_plans_with_other_thread_counts_in_one_process(
+    bodywash: Dataset, threads: list[int]
+) -> None:
+    """HiGHS's thread pool is started once per process; a later plan asking for another
+    number of threads still gets its plan (it failed with status "Not Set")."""
+    objectives = []
+    for n in threads:
+        result = plan(bodywash, bodywash.settings.with_overrides(solve__threads=n))
+        assert result.summary.status == "optimal", result.summary.message
+        objectives.append(result.summary.objective)
+    assert max(objectives) - min(objectives) <= 1e-6 * abs(objectives[0])

@@ -1,0 +1,92 @@
+"""``plan()``'s solve orchestration: soe's own search beside branch and cut."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from optimizer import Dataset, plan
+from optimizer import solve as solve_module
+from optimizer.backends import Solution, SolveStatus
+from optimizer.backends.highs import HighsBackend
+from optimizer.exceptions import SolverError
+
+
+@pytest.fixture(scope="module")
+def alone(bodywash: Dataset) -> Any:
+    """The demo's plan by branch and cut alone (its model is below the search's size)."""
+    result = plan(bodywash)
+    assert result.summary.status == "optimal"
+    return result
+
+
+@pytest.fixture
+def side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the demo's model big enough for soe's search to run beside branch and cut."""
+    monkeypatch.setattr(solve_module, "SEARCH_MIN_SETUPS", 0)
+    from optimizer import improve
+
+    monkeypatch.setattr(improve, "SEARCH_MIN_SETUPS", 0)
+
+
+def test_the_demo_is_solved_alone_by_default(bodywash: Dataset) -> None:
+    from formulations.allocation import build
+
+    model = build(bodywash)
+    backend = HighsBackend()
+    assert not solve_module._concurrent(model, backend, bodywash.settings)
+
+
+def test_search_beside_branch_and_cut_finds_the_same_optimum(
+    bodywash: Dataset, alone: Any, side_by_side: None
+) -> None:
+    lines: list[str] = []
+    result = plan(bodywash, progress=lines.append)  # verified inside plan()
+    assert result.summary.status == "optimal"
+    gap = bodywash.settings.solve.mip_gap
+    assert result.summary.objective == pytest.approx(alone.summary.objective, rel=gap)
+    assert result.summary.bound <= result.summary.objective + 1e-6
+    assert any("first plan from LP rounding" in line for line in lines)
+
+
+def test_one_thread_keeps_the_search_before_branch_and_cut(
+    bodywash: Dataset, side_by_side: None
+) -> None:
+    from formulations.allocation import build
+
+    settings = bodywash.settings.with_overrides(solve__threads=1)
+    assert not solve_module._concurrent(build(bodywash), HighsBackend(), settings)
+
+
+def test_the_search_plan_stands_when_branch_and_cut_finds_none(
+    bodywash: Dataset, alone: Any, side_by_side: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = HighsBackend.solve
+
+    def no_plan(self: HighsBackend, model: Any, options: Any) -> Solution:
+        if options.incumbents is not None:  # the branch and cut beside the search
+            return Solution(SolveStatus.NO_SOLUTION, bound=float("-inf"))
+        return real(self, model, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", no_plan)
+    result = plan(bodywash)  # the search's plan, verified
+    assert result.summary.status == "feasible"
+    assert result.summary.objective >= alone.summary.objective * (1 - 1e-9)
+    assert not np.isfinite(result.summary.gap) or result.summary.gap > 0
+
+
+def test_a_branch_and_cut_failure_reaches_the_caller(
+    bodywash: Dataset, side_by_side: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = HighsBackend.solve
+
+    def broken(self: HighsBackend, model: Any, options: Any) -> Solution:
+        if options.incumbents is not None:
+            raise RuntimeError("solver crashed")
+        return real(self, model, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", broken)
+    with pytest.raises(SolverError, match="solver crashed"):
+        plan(bodywash)
