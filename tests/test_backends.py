@@ -51,7 +51,8 @@ class _Callbacks:
 def _event(primal: float = float("inf")) -> Any:
     given: list[np.ndarray] = []
     data_in = SimpleNamespace(user_interrupt=False, setSolution=given.append)
-    return SimpleNamespace(data_out=SimpleNamespace(mip_primal_bound=primal), data_in=data_in), given
+    data_out = SimpleNamespace(mip_primal_bound=primal)
+    return SimpleNamespace(data_out=data_out, data_in=data_in), given
 
 
 def test_the_solver_takes_an_offered_plan_only_when_it_is_better() -> None:
