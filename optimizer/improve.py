@@ -50,6 +50,11 @@ KICK_PERIODS = 4
 """Periods of the blocks of setups :func:`local_search` re-chooses to leave a local
 optimum."""
 
+INFEASIBLE_RETRY = 25
+"""Better plans kept before a move whose LP was infeasible is priced again (on
+generated m, two in five of the best-ranked openings were: a minimum lot the
+materials cannot make; their reduced costs rank them first again after every move)."""
+
 Report = Callable[[np.ndarray, float], None]
 """Receives each better plan found (values, objective with the offset)."""
 Stop = Callable[[], bool]
@@ -309,6 +314,9 @@ class _Search:
         T = self.T
         allowed = self.allowed
         failed: set[tuple[int, ...]] = set()
+        # moves whose LP was infeasible (a minimum lot that the materials or hours
+        # cannot make): they stay out for INFEASIBLE_RETRY better plans, not just one
+        infeasible: dict[tuple[int, ...], int] = {}
         phase, misses = "single", 0
         rounds = 0
         assert self.values is not None
@@ -336,7 +344,11 @@ class _Search:
             cand = cand[np.argsort(-gain[cand], kind="stable")]
             moves: list[tuple[int, ...]] = []
             if phase == "single":
-                moves = [(int(j),) for j in cand if (int(j),) not in failed]
+                moves = [
+                    (int(j),)
+                    for j in cand
+                    if (int(j),) not in failed and (int(j),) not in infeasible
+                ]
                 if not moves or misses >= STALL:
                     phase, misses, moves = "pair", 0, []
             if phase == "pair":
@@ -345,7 +357,9 @@ class _Search:
                 moves = [
                     (int(pj[i]), int(pk[i]))
                     for i in order
-                    if pg[i] > 1e-7 and (int(pj[i]), int(pk[i])) not in failed
+                    if pg[i] > 1e-7
+                    and (int(pj[i]), int(pk[i])) not in failed
+                    and (int(pj[i]), int(pk[i])) not in infeasible
                 ]
                 if misses >= STALL:
                     moves = []
@@ -366,7 +380,10 @@ class _Search:
                     continue
                 self.is_open[idx] = ~self.is_open[idx]
                 self.fix(idx)
-                failed.add(move)
+                if res is None:
+                    infeasible[move] = self.accepted
+                else:
+                    failed.add(move)
                 misses += 1
             logger.debug(
                 "local search round %d: %.2f, %d open, %d %s moves",
@@ -379,6 +396,9 @@ class _Search:
             if improved:
                 # what failed against the old pattern may pay against the new one
                 failed.clear()
+                infeasible = {
+                    k: v for k, v in infeasible.items() if self.accepted - v < INFEASIBLE_RETRY
+                }
                 phase, misses = "single", 0
             elif not moves:
                 break

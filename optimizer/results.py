@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -214,12 +215,11 @@ def _csv_cells(series: pd.Series) -> list[str]:
 
 def _quoted(cells: list[str]) -> list[str]:
     """CSV quoting (as the csv module's minimal quoting): only cells that need it."""
-    if not any(("," in c or '"' in c or "\n" in c or "\r" in c) for c in cells):
+    joined = "\x00".join(cells)
+    if not ("," in joined or '"' in joined or "\n" in joined or "\r" in joined):
         return cells
-    return [
-        '"' + c.replace('"', '""') + '"' if ("," in c or '"' in c or "\n" in c or "\r" in c) else c
-        for c in cells
-    ]
+    special = re.compile(r'[,"\n\r]')
+    return ['"' + c.replace('"', '""') + '"' if special.search(c) else c for c in cells]
 
 
 def plain_decimals(values: np.ndarray) -> list[str]:

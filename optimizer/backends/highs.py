@@ -382,8 +382,8 @@ def _get_basis(h: Any, model: LinearModel) -> Basis | None:
     if not b.valid:
         return None
     return Basis(
-        col_status=np.fromiter((int(s) for s in b.col_status), np.int8, model.num_cols),
-        row_status=np.fromiter((int(s) for s in b.row_status), np.int8, model.num_rows),
+        col_status=np.array([s.value for s in b.col_status], dtype=np.int8),
+        row_status=np.array([s.value for s in b.row_status], dtype=np.int8),
         lower=model.lower.copy(),
         upper=model.upper.copy(),
     )

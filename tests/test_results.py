@@ -1,0 +1,69 @@
+"""Plan tables as CSV: plain decimals in full precision, minimal quoting."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optimizer.results import plain_decimals, write_csv
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (-0.0, "0"),
+        (400.0, "400"),
+        (-3.25, "-3.25"),
+        (0.00005, "0.00005"),
+        (1e-7, "0.0000001"),
+        (0.0001, "0.0001"),
+        (1.5e16, "15000000000000000"),
+        (123456.789, "123456.789"),
+        (float("nan"), ""),
+    ],
+)
+def test_plain_decimals(value: float, text: str) -> None:
+    assert plain_decimals(np.array([value])) == [text]
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), max_size=20))
+def test_plain_decimals_read_back_to_the_same_number_without_an_exponent(
+    values: list[float],
+) -> None:
+    texts = plain_decimals(np.array(values, dtype=np.float64))
+    for v, t in zip(values, texts, strict=True):
+        assert "e" not in t.lower()
+        assert float(t) == v
+
+
+def test_csv_quotes_only_what_needs_it_and_reads_back(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["0042", "x,y", 'say "hi"', None, "two\nlines"],
+            "quantity": [1.0, float("nan"), 0.0, 1e-7, 3.5],
+            "setup": [True, False, True, False, True],
+            "count": [1, 2, 3, 4, 5],
+            "tier": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        }
+    )
+    path = tmp_path / "t.csv"
+    write_csv(frame, path)
+    text = path.read_text()
+    assert text.splitlines()[0] == "id,quantity,setup,count,tier"
+    assert text.splitlines()[1] == "0042,1,true,1,1"  # no quotes where none are needed
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[1:] == [
+        ["0042", "1", "true", "1", "1"],
+        ["x,y", "", "false", "2", ""],
+        ['say "hi"', "0", "true", "3", "3"],
+        ["", "0.0000001", "false", "4", "4"],
+        ["two\nlines", "3.5", "true", "5", "5"],
+    ]
