@@ -286,6 +286,10 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
         numbers: list[int] = []
         width = len(header)
         for record in reader:
+            if len(record) == width and record[0].strip():  # the common case
+                rows.append(record)
+                numbers.append(reader.line_num)
+                continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line (Excel leaves them at the end)
             if len(record) > width and any(c.strip() for c in record[width:]):
@@ -324,8 +328,20 @@ def _raw_frame(
     if not ok:
         return None
     keep = [i for i, h in enumerate(names) if h]
-    columns = {names[i]: [r[i].strip() for r in rows] for i in keep}
+    cells = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    columns = {names[i]: _stripped(cells[i]) for i in keep}
     return pd.DataFrame(columns, dtype=object, index=pd.RangeIndex(len(rows)))
+
+
+_EDGE_BLANK = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
+
+
+def _stripped(cells: tuple[str, ...]) -> list[str]:
+    """The cells without surrounding blanks (one search over the whole column finds
+    whether any cell has them)."""
+    if not _EDGE_BLANK.search("\x00".join(cells)):
+        return list(cells)
+    return [c.strip() for c in cells]
 
 
 def _read_toml(file: Path, problems: list[Problem]) -> dict[str, Any] | None:
