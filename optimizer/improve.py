@@ -375,6 +375,7 @@ class _Search:
             per_hour = np.where(hours > 0, (rc[cand] - cost) / hours, np.nan)
         value = float(np.nanmedian(per_hour)) if np.isfinite(per_hour).any() else 0.0
         value = max(value, 1.0)
+        assert self.values is not None
         lot_hours = self.values[self.xcols[cand]] / d.rate[r]
         score = lot_hours / (hours + cost / value)
         return cand[np.argsort(score, kind="stable")]
