@@ -190,9 +190,10 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     reads back to the same number, never an exponent), booleans as true/false, blank
     for a missing value; text quoted only where it holds a comma, quote or line break."""
     columns = [_csv_cells(frame[col]) for col in frame.columns]
-    header = ",".join(_quoted([str(c) for c in frame.columns]))
-    body = "".join(line + "\n" for line in map(",".join, zip(*columns, strict=True)))
-    path.write_text(header + "\n" + body, encoding="utf-8", newline="")
+    lines = [",".join(_quoted([str(c) for c in frame.columns]))]
+    lines.extend(map(",".join, zip(*columns, strict=True)))
+    lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8", newline="")
 
 
 def _csv_cells(series: pd.Series) -> list[str]:
@@ -208,7 +209,7 @@ def _csv_cells(series: pd.Series) -> list[str]:
     if missing.any():
         values = np.where(missing, "", values)
     cells = values.tolist()
-    if not all(type(c) is str for c in cells):
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
         cells = [str(c) for c in cells]
     return _quoted(cells)
 
@@ -224,7 +225,7 @@ def _quoted(cells: list[str]) -> list[str]:
 
 def plain_decimals(values: np.ndarray) -> list[str]:
     """``0.00005`` rather than ``5e-05``; ``""`` for NaN; integers without ``.0``."""
-    out = [t[:-2] if t.endswith(".0") else t for t in map(repr, values.tolist())]
+    out = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, values.tolist())]
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(values)
         # repr writes an exponent below 1e-4 and from 1e16 on; NaN and zeros have their own

@@ -112,3 +112,32 @@ def test_safety_lot_windows_keep_the_optimum(
         assert sol.status.value == "optimal", sol.message
         objectives.append(sol.objective)
     assert objectives[0] == pytest.approx(objectives[1], rel=1e-9, abs=1e-6)
+
+
+WEEKLY = dict(
+    base=False,
+    periods="period,start\nW1,2026-11-30\nW2,2026-12-07\nW3,2026-12-14\nW4,2026-12-21",
+    products="product,shortage_cost,holding_cost\nA,100,1",
+    lines="line,hours\nL1,100",
+    routings="product,line,rate,setup_cost\nA,L1,10,50",
+    forecast="product,period,quantity\nA,W1,10\nA,W2,10\nA,W3,10\nA,W4,10",
+)
+"""10 a week of A, a setup costs 50 and a unit-week of stock 1. Weekly lots cost 200;
+one lot of 40 in W1 costs 50 + 30 + 20 + 10 = 110; two lots (W1 and W3) cost
+100 + 10 + 10 = 120. The optimum is one lot: 110."""
+
+
+def test_merges_close_setups_with_an_open_one_just_before(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optimizer import improve as improve_module
+
+    model = build(make(**WEEKLY))
+    weekly = np.ones(4, dtype=bool)
+    run = improve_module._Search(model, weekly, time.perf_counter() + 20, 0, None)
+    assert run.cost + model.lp.offset == pytest.approx(200.0)
+    # W2, W3 and W4 each have an open setup a week or two before; W1 has none
+    assert sorted(run._merges(run.reduced_costs()).tolist()) == [1, 2, 3]
+    run.descend()
+    assert run.is_open.tolist() == [True, False, False, False]
+    assert run.cost + model.lp.offset == pytest.approx(110.0)
