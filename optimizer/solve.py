@@ -22,7 +22,7 @@ from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
 from optimizer.backends.base import Basis, Incumbents, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
-from optimizer.heuristics import mip_start
+from optimizer.heuristics import idle_plan, mip_start
 from optimizer.improve import SEARCH_MIN_SETUPS, improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
@@ -102,6 +102,7 @@ def plan(
         dataset = dataset.replace(settings=settings)
     settings = dataset.settings
     started = time.perf_counter()
+    settled = False  # the plan is already an optimal LP plan for its setups
     model = build(dataset)
     build_seconds = time.perf_counter() - started
     backend = get_backend(settings.solve.solver)
@@ -114,7 +115,9 @@ def plan(
             )
         elif _concurrent(model, backend, settings):
             cost = model.lp.cost
-            solution = _solve_concurrently(model, backend, settings, deadline, log, progress)
+            solution, settled = _solve_concurrently(
+                model, backend, settings, deadline, log, progress
+            )
             stages = []
         else:
             cost = model.lp.cost
@@ -134,7 +137,12 @@ def plan(
             options = _options(settings, deadline, log, start, progress)
             solution = backend.solve(model.lp, dataclasses.replace(options, basis=basis))
             stages = []
-        if model.lp.is_mip and solution.status.has_solution and solution.values is not None:
+        if (
+            model.lp.is_mip
+            and not settled
+            and solution.status.has_solution
+            and solution.values is not None
+        ):
             final = dataclasses.replace(model.lp, cost=cost)
             solution = _polish(final, solution, backend, settings, deadline)
     except SoeError:
@@ -211,7 +219,7 @@ def _solve_concurrently(
     deadline: float,
     log: Callable[[str], None] | None,
     progress: Callable[[str], None] | None,
-) -> Solution:
+) -> tuple[Solution, bool]:
     """Branch and cut for the whole time limit in one thread (it proves the bound), and
     in this one soe's first plan and local search over setups, each better plan handed
     to the branch and cut as it is found (:class:`Incumbents`).
@@ -219,7 +227,8 @@ def _solve_concurrently(
     On a large MILP the solver spends most of a time limit cutting at its root, where
     its own heuristics find few plans, while the local search finds good plans but no
     bound: side by side, on two cores, each gets the whole limit. The plan returned is
-    the cheaper of the solver's and the search's last one.
+    the cheaper of the solver's and the search's last one; the flag says it is the
+    search's (an optimal LP plan for its setups already: it needs no polish).
     """
     incumbents = Incumbents()
     lp = model.lp
@@ -257,7 +266,9 @@ def _solve_concurrently(
         threads = settings.solve.threads
         start = mip_start(model, backend, deadline, threads, quick=True)
         if start is not None:
-            offer(start, float(lp.cost @ start + lp.offset), "first plan from LP rounding")
+            idle = np.array_equal(start, idle_plan(model))
+            what = "the idle plan: the LP relaxation took too long" if idle else None
+            offer(start, float(lp.cost @ start + lp.offset), what or "first plan from LP rounding")
         if start is not None and not done():
             improve(
                 model,
@@ -273,9 +284,10 @@ def _solve_concurrently(
         raise outcome["error"]
     solution: Solution = outcome["solution"]
     objective, values = incumbents.best()
-    if values is not None and (
+    ours = values is not None and (
         solution.values is None or objective < solution.objective - 1e-9 * max(1.0, objective)
-    ):
+    )
+    if ours and values is not None:
         # the search's last plan came after the solver's last look
         bound = solution.bound if np.isfinite(solution.bound) else float("-inf")
         gap = relative_gap(objective, bound)
@@ -288,7 +300,8 @@ def _solve_concurrently(
             gap=gap,
             limit=None if status is SolveStatus.OPTIMAL else solution.limit,
         )
-    return solution
+    # the idle plan is no LP optimum (it ships nothing, not even from stock): polish it
+    return solution, ours and values is not None and not np.array_equal(values, idle_plan(model))
 
 
 def _options(
