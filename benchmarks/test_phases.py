@@ -39,9 +39,10 @@ def _rounds(size: str) -> int:
     return ROUNDS.get(size, 1)
 
 
-def _e2e_rounds(size: str) -> tuple[int, int]:
-    """(rounds, warm-up rounds) for end to end and the baselines."""
-    rounds = END_TO_END_ROUNDS.get(size, 1)
+def _e2e_rounds(size: str, config: pytest.Config) -> tuple[int, int]:
+    """(rounds, warm-up rounds) for end to end and the baselines; one round for the
+    MILPs (``--setups``), which run to their time limit."""
+    rounds = 1 if config.getoption("--setups") else END_TO_END_ROUNDS.get(size, 1)
     return rounds, 1 if rounds > 1 else 0
 
 
@@ -171,14 +172,16 @@ print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak}))
 """
 
 
-def test_end_to_end(benchmark: Any, size: str, dataset_dir: Path, tmp_path: Path) -> None:
+def test_end_to_end(
+    benchmark: Any, size: str, dataset_dir: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     """``soe plan --no-report`` in this process (as the baseline runs): load, build,
     solve, verify, write."""
     from optimizer.cli import main
 
     benchmark.group = f"{size}: end to end"
     out = tmp_path / "plan"
-    rounds, warmup = _e2e_rounds(size)
+    rounds, warmup = _e2e_rounds(size, pytestconfig)
     started = time.perf_counter()
     code = benchmark.pedantic(
         main,
@@ -213,11 +216,16 @@ def test_peak_memory(size: str, dataset_dir: Path, tmp_path: Path) -> None:
 
 
 def test_baseline(
-    benchmark: Any, size: str, baseline: str, dataset_dir: Path, time_limit: float
+    benchmark: Any,
+    size: str,
+    baseline: str,
+    dataset_dir: Path,
+    time_limit: float,
+    pytestconfig: pytest.Config,
 ) -> None:
     """What an analyst would write by hand: read with pandas, model in PuLP, solve."""
     benchmark.group = f"{size}: end to end"
-    rounds, warmup = _e2e_rounds(size)
+    rounds, warmup = _e2e_rounds(size, pytestconfig)
     started = time.perf_counter()
     result = benchmark.pedantic(
         solve_baseline,
