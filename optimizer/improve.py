@@ -61,6 +61,10 @@ Report = Callable[[np.ndarray, float], None]
 """Receives each better plan found (values, objective with the offset)."""
 Stop = Callable[[], bool]
 """Asked between moves: ``True`` ends the search early (the MIP it feeds has ended)."""
+Adopt = Callable[[float], np.ndarray | None]
+"""Asked between batches with the search's best objective (with the offset): a plan
+found elsewhere that costs less (the branch and cut beside the search), or ``None``;
+the search goes on from its setups."""
 
 
 class WarmLp:
@@ -126,6 +130,7 @@ def local_search(
     warm: WarmLp | None = None,
     report: Report | None = None,
     stop: Stop | None = None,
+    adopt: Adopt | None = None,
 ) -> np.ndarray:
     """A plan at least as cheap as ``start`` (a feasible MILP solution of
     ``model.lp``), found by opening and closing setups until ``deadline``
@@ -134,7 +139,14 @@ def local_search(
         return start
     ycols = model.y.ravel()
     found = search(
-        model, np.round(start[ycols]) > 0.5, deadline, threads, warm, report=report, stop=stop
+        model,
+        np.round(start[ycols]) > 0.5,
+        deadline,
+        threads,
+        warm,
+        report=report,
+        stop=stop,
+        adopt=adopt,
     )
     if found is None or found[0] >= float(model.lp.cost @ start):
         return start
@@ -150,11 +162,13 @@ def search(
     *,
     report: Report | None = None,
     stop: Stop | None = None,
+    adopt: Adopt | None = None,
 ) -> tuple[float, np.ndarray] | None:
     """The cost (without the offset) and values of the best plan found from the setup
     pattern ``is_open`` (``model.y`` raveled), ``None`` when its LP is infeasible.
     ``report`` receives every plan cheaper than all before it, as it is found; ``stop``
-    ends the search early.
+    ends the search early; ``adopt`` hands it cheaper plans found elsewhere to go on
+    from.
 
     A descent (:class:`_Search`) first; then, for as long again at most (until
     ``deadline`` when ``stop`` is given: the search then runs beside branch and cut),
@@ -162,7 +176,7 @@ def search(
     those setups relaxed, and the descent is run again; the result is kept when it is
     cheaper. Stops when every block has been tried since the last better plan.
     """
-    run = _Search(model, is_open, deadline, threads, warm, report, stop)
+    run = _Search(model, is_open, deadline, threads, warm, report, stop, adopt)
     if run.values is None:
         return None
     start_cost = run.cost
@@ -218,12 +232,14 @@ class _Search:
         warm: WarmLp | None,
         report: Report | None = None,
         stop: Stop | None = None,
+        adopt: Adopt | None = None,
     ) -> None:
         lp = model.lp
         self.model = model
         self.deadline = deadline
         self.report = report
         self.stop = stop
+        self.adopt = adopt
         self.best_seen = float("inf")
         self.ycols = model.y.ravel()
         self.T = model.data.T
@@ -399,6 +415,9 @@ class _Search:
         assert self.values is not None
         while self.left() > 0.05:
             rounds += 1
+            if self._adopted():
+                failed.clear()
+                fruitless = 0
             # setups that make nothing close for free
             idle = np.flatnonzero(self.is_open & (self.values[self.xcols] <= 1e-6))
             if len(idle):
@@ -462,6 +481,26 @@ class _Search:
                     break
             # the kinds take turns, a batch each
             kind, misses = (kind + 1) % len(MOVES), 0
+
+    def _adopted(self) -> bool:
+        """Go on from a cheaper plan found elsewhere, if ``adopt`` has one: its setups,
+        with the LP's plan for them. Returns whether it did."""
+        if self.adopt is None:
+            return False
+        offset = self.model.lp.offset
+        plan = self.adopt(min(self.cost, self.best_seen) + offset)
+        if plan is None:
+            return False
+        is_open = (np.round(plan[self.ycols]) > 0.5) & self.allowed
+        before = self.is_open.copy(), self.cost, self.values, self.duals
+        self.restore(is_open)
+        if self.cost < before[1] - 1e-7 * max(1.0, abs(before[1])):
+            self.best_seen = min(self.best_seen, self.cost)
+            logger.debug("local search: went on from a plan found elsewhere, %.2f", self.cost)
+            return True
+        self.is_open, self.cost, self.values, self.duals = before  # no better for us
+        self.fix(np.flatnonzero(is_open != self.is_open))
+        return False
 
     def _moves(self, kind: str) -> list[tuple[int, ...]]:
         """Candidate moves of one kind, best-ranked first (setups as positions in
@@ -547,11 +586,13 @@ def improve(
     threads: int = 0,
     report: Report | None = None,
     stop: Stop | None = None,
+    adopt: Adopt | None = None,
 ) -> np.ndarray:
     """``start`` improved by :func:`local_search` until ``deadline`` (HiGHS's LP, from
     highspy, whatever the MIP backend); ``start`` itself when highspy is missing or the
     model has fewer than ``SEARCH_MIN_SETUPS`` setup binaries. ``report`` receives each
-    better plan as it is found; ``stop`` ends the search early."""
+    better plan as it is found; ``stop`` ends the search early; ``adopt`` hands it
+    cheaper plans found elsewhere."""
     if (
         not model.lp.is_mip
         or model.y.size < SEARCH_MIN_SETUPS
@@ -562,4 +603,4 @@ def improve(
         import highspy  # noqa: F401
     except ImportError:  # pragma: no cover - highspy is a dependency
         return start
-    return local_search(model, start, deadline, threads, report=report, stop=stop)
+    return local_search(model, start, deadline, threads, report=report, stop=stop, adopt=adopt)

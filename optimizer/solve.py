@@ -245,8 +245,9 @@ def _solve_concurrently(
         if log is not None:
             log(f"soe: {what}, objective {objective:,.2f}")
 
+    found = Incumbents()  # the branch and cut's own better plans, for the search
     options = dataclasses.replace(
-        _options(settings, deadline, log, None, progress), incumbents=incumbents
+        _options(settings, deadline, log, None, progress), incumbents=incumbents, found=found
     )
     outcome: dict[str, Any] = {}
 
@@ -277,6 +278,7 @@ def _solve_concurrently(
                 threads,
                 report=lambda v, obj: offer(v, obj, "setup local search"),
                 stop=done,
+                adopt=lambda best: found.take(worse_than=best),
             )
     finally:
         worker.join()

@@ -15,6 +15,7 @@ from optimizer.backends.base import Incumbents
 from optimizer.backends.highs import (
     DEADLINE_GRACE,
     _subscribe_deadline,
+    _subscribe_found,
     _subscribe_incumbents,
 )
 
@@ -71,6 +72,19 @@ def test_the_solver_takes_an_offered_plan_only_when_it_is_better() -> None:
     event, given = _event(primal=40.0)
     callback(event)
     assert [g.tolist() for g in given] == [[0.0, 1.0]]
+
+
+def test_the_solver_offers_its_own_better_plans() -> None:
+    h = _Callbacks()
+    found = Incumbents()
+    _subscribe_found(h, found)
+    solution = np.array([0.0, 1.0, 2.0])
+    h.subscribed["cbMipImprovingSolution"](
+        SimpleNamespace(data_out=SimpleNamespace(mip_solution=solution, mip_primal_bound=7.0))
+    )
+    solution[0] = 9.0  # HiGHS reuses its buffer: the offer is a copy
+    objective, values = found.best()
+    assert objective == 7.0 and values is not None and values.tolist() == [0.0, 1.0, 2.0]
 
 
 def _deadline_checks(deadline: float) -> tuple[Callable[[float], bool], list[bool]]:

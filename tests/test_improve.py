@@ -141,3 +141,41 @@ def test_merges_close_setups_with_an_open_one_just_before(
     run.descend()
     assert run.is_open.tolist() == [True, False, False, False]
     assert run.cost + model.lp.offset == pytest.approx(110.0)
+
+
+def test_the_search_goes_on_from_a_cheaper_plan_found_elsewhere(
+    make: Callable[..., Dataset],
+) -> None:
+    from optimizer import improve as improve_module
+
+    model = build(make(**WEEKLY))
+    lp = model.lp
+    ycols = model.y.ravel()
+    one_lot = np.zeros(lp.num_cols)
+    one_lot[ycols] = [1.0, 0.0, 0.0, 0.0]  # only the setups matter: the LP does the rest
+    offered: list[float] = []
+
+    def adopt(best: float) -> np.ndarray | None:
+        offered.append(best)
+        return one_lot if best > 110.0 + 1e-6 else None
+
+    weekly = np.ones(4, dtype=bool)
+    run = improve_module._Search(model, weekly, time.perf_counter() + 20, 0, None, adopt=adopt)
+    assert run._adopted()
+    assert offered == [pytest.approx(200.0)]
+    assert run.is_open.tolist() == [True, False, False, False]
+    assert run.cost + lp.offset == pytest.approx(110.0)
+    assert not run._adopted()  # nothing cheaper on offer now
+
+    # a plan that is dearer for the search than its own is not taken
+    run = improve_module._Search(
+        model,
+        np.array([True, False, False, False]),
+        time.perf_counter() + 20,
+        0,
+        None,
+        adopt=lambda best: np.where(np.isin(np.arange(lp.num_cols), ycols), 1.0, 0.0),
+    )
+    assert not run._adopted()
+    assert run.is_open.tolist() == [True, False, False, False]
+    assert run.cost + lp.offset == pytest.approx(110.0)

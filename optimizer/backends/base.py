@@ -141,6 +141,9 @@ class SolveOptions:
     incumbents: Incumbents | None = None
     """Plans found beside the MIP search, for it to take as they come (where
     ``Capabilities.incumbents`` is supported)."""
+    found: Incumbents | None = None
+    """Where the MIP search offers each better plan of its own as it finds it (for the
+    search beside it to go on from; same support)."""
     basis: Basis | None = None
     """A basis to start an LP from (HiGHS; ignored where it does not fit the model)."""
     want_basis: bool = False

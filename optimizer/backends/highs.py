@@ -138,6 +138,19 @@ def _subscribe_incumbents(h: Any, incumbents: Incumbents) -> None:
         pass
 
 
+def _subscribe_found(h: Any, found: Incumbents) -> None:
+    """Offer every better plan HiGHS's MIP search finds to ``found``."""
+
+    def on_improving(event: Any) -> None:
+        out = event.data_out
+        found.offer(np.array(out.mip_solution, dtype=np.float64), float(out.mip_primal_bound))
+
+    try:
+        h.cbMipImprovingSolution.subscribe(on_improving)
+    except AttributeError:  # older highspy without callbacks
+        pass
+
+
 DEADLINE_GRACE = 0.02
 """Share of the time limit a MIP solve may run over it before being stopped."""
 
@@ -307,6 +320,8 @@ class HighsBackend:
         if model.is_mip:
             if options.incumbents is not None:
                 _subscribe_incumbents(h, options.incumbents)
+            if options.found is not None:
+                _subscribe_found(h, options.found)
             if options.time_limit is not None:
                 _subscribe_deadline(h, time.perf_counter() + options.time_limit, stopped)
         SCHEDULER.run(hp, h, options.threads)
