@@ -246,8 +246,12 @@ def _solve_concurrently(
             log(f"soe: {what}, objective {objective:,.2f}")
 
     found = Incumbents()  # the branch and cut's own better plans, for the search
+    cancelled = threading.Event()  # set when this thread is interrupted (Ctrl-C)
     options = dataclasses.replace(
-        _options(settings, deadline, log, None, progress), incumbents=incumbents, found=found
+        _options(settings, deadline, log, None, progress),
+        incumbents=incumbents,
+        found=found,
+        cancel=cancelled.is_set,
     )
     outcome: dict[str, Any] = {}
 
@@ -280,6 +284,9 @@ def _solve_concurrently(
                 stop=done,
                 adopt=lambda best: found.take(worse_than=best),
             )
+    except BaseException:
+        cancelled.set()  # the branch and cut stops at its next check, not at the limit
+        raise
     finally:
         worker.join()
     if "error" in outcome:

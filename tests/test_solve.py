@@ -90,3 +90,35 @@ def test_a_branch_and_cut_failure_reaches_the_caller(
     monkeypatch.setattr(HighsBackend, "solve", broken)
     with pytest.raises(SolverError, match="solver crashed"):
         plan(bodywash)
+
+
+class _Interrupted(BaseException):
+    """Stands for Ctrl-C (a ``KeyboardInterrupt`` would stop pytest itself)."""
+
+
+def test_an_interrupted_search_stops_the_branch_and_cut_beside_it(
+    bodywash: Dataset, side_by_side: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    seen: list[bool] = []
+    real = HighsBackend.solve
+
+    def waits_for_cancel(self: HighsBackend, model: Any, options: Any) -> Solution:
+        if options.incumbents is None:
+            return real(self, model, options)
+        until = time.perf_counter() + 30
+        while time.perf_counter() < until and not options.cancel():
+            threading.Event().wait(0.01)
+        seen.append(options.cancel())
+        return Solution(SolveStatus.NO_SOLUTION)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise _Interrupted
+
+    monkeypatch.setattr(HighsBackend, "solve", waits_for_cancel)
+    monkeypatch.setattr(solve_module, "improve", interrupted)
+    with pytest.raises(_Interrupted):
+        plan(bodywash)
+    assert seen == [True]  # told to stop, not left to run to its 30 s

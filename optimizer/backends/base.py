@@ -141,6 +141,9 @@ class SolveOptions:
     incumbents: Incumbents | None = None
     """Plans found beside the MIP search, for it to take as they come (where
     ``Capabilities.incumbents`` is supported)."""
+    cancel: Callable[[], bool] | None = None
+    """Asked at the MIP search's checks (HiGHS: between rounds of root cuts, before
+    dives): ``True`` stops it as a time limit would (the caller was interrupted)."""
     found: Incumbents | None = None
     """Where the MIP search offers each better plan of its own as it finds it (for the
     search beside it to go on from; same support)."""

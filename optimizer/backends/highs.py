@@ -151,6 +151,19 @@ def _subscribe_found(h: Any, found: Incumbents) -> None:
         pass
 
 
+def _subscribe_cancel(h: Any, cancel: Callable[[], bool]) -> None:
+    """Stop the MIP search at its next check once ``cancel()`` says so."""
+
+    def on_interrupt(event: Any) -> None:
+        if cancel():
+            event.data_in.user_interrupt = True
+
+    try:
+        h.cbMipInterrupt.subscribe(on_interrupt)
+    except AttributeError:  # older highspy without callbacks
+        pass
+
+
 DEADLINE_GRACE = 0.02
 """Share of the time limit a MIP solve may run over it before being stopped."""
 
@@ -324,6 +337,8 @@ class HighsBackend:
                 _subscribe_found(h, options.found)
             if options.time_limit is not None:
                 _subscribe_deadline(h, time.perf_counter() + options.time_limit, stopped)
+            if options.cancel is not None:
+                _subscribe_cancel(h, options.cancel)
         SCHEDULER.run(hp, h, options.threads)
         first_iterations = 0
         if len(staged):
