@@ -105,6 +105,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 f" {base.get('objective') or float('nan'):,.2f} | {ratio:.1f}x | {diff:.2e} |"
                 f" {soe.get('peak_mb', float('nan')):.0f}"
             )
+    for size in sizes:
+        soe = TIMES.get((size, "soe-process"))
+        for name in ("cbc", "highs"):
+            base = TIMES.get((size, f"baseline-{name}-process"))
+            if soe and base and soe.get("seconds"):
+                tr.write_line(
+                    f"{size} fresh process (Python start and imports included) |"
+                    f" soe {soe['seconds']:.2f} s | pulp+{name} {base['seconds']:.2f} s |"
+                    f" {base['seconds'] / soe['seconds']:.1f}x"
+                )
     for (size, what), figures in sorted(TIMES.items()):
         if what == "phases":
             parts = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())

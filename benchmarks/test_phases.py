@@ -215,6 +215,61 @@ def test_peak_memory(size: str, dataset_dir: Path, tmp_path: Path) -> None:
     TIMES[(size, "soe")]["process_seconds"] = figures["seconds"]
 
 
+FRESH_PROCESS_SIZES = ("s", "m")
+"""Sizes also timed as fresh processes (``soe plan`` against ``python -m
+benchmarks.baseline_pulp``), Python's start and imports included: what a planner
+waits for at the command line. On l and xl the solve dwarfs them."""
+
+
+def _fresh(size: str, config: pytest.Config) -> int:
+    """Rounds of the fresh-process timings (0: not timed)."""
+    if size not in FRESH_PROCESS_SIZES or config.getoption("--setups"):
+        return 0
+    return 3
+
+
+def _run(command: list[str]) -> int:
+    return subprocess.run(command, capture_output=True, check=False).returncode
+
+
+def test_fresh_process(
+    benchmark: Any, size: str, dataset_dir: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    """``soe plan --no-report`` as a new process, timed from outside: Python's start,
+    the imports (pandas, pydantic, highspy) and the plan."""
+    rounds = _fresh(size, pytestconfig)
+    if not rounds:
+        pytest.skip("fresh-process timings are taken on sizes s and m only")
+    benchmark.group = f"{size}: fresh process"
+    command = [sys.executable, "-m", "optimizer.cli", "plan", str(dataset_dir)]
+    command += ["--out", str(tmp_path / "plan"), "--no-report"]
+    code = benchmark.pedantic(_run, args=(command,), rounds=rounds, iterations=1)
+    assert code == 0
+    if benchmark.stats:
+        TIMES[(size, "soe-process")]["seconds"] = benchmark.stats.stats.median
+
+
+def test_fresh_process_baseline(
+    benchmark: Any,
+    size: str,
+    baseline: str,
+    dataset_dir: Path,
+    time_limit: float,
+    pytestconfig: pytest.Config,
+) -> None:
+    """The baseline's command line as a new process, timed the same way."""
+    rounds = _fresh(size, pytestconfig)
+    if not rounds:
+        pytest.skip("fresh-process timings are taken on sizes s and m only")
+    benchmark.group = f"{size}: fresh process"
+    command = [sys.executable, "-m", "benchmarks.baseline_pulp", str(dataset_dir)]
+    command += ["--solver", baseline, "--time-limit", str(time_limit)]
+    code = benchmark.pedantic(_run, args=(command,), rounds=rounds, iterations=1)
+    assert code == 0
+    if benchmark.stats:
+        TIMES[(size, f"baseline-{baseline}-process")]["seconds"] = benchmark.stats.stats.median
+
+
 def test_baseline(
     benchmark: Any,
     size: str,
