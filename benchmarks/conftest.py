@@ -106,14 +106,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 f" {soe.get('peak_mb', float('nan')):.0f}"
             )
     for size in sizes:
-        soe = TIMES.get((size, "soe-process"))
+        fresh = TIMES.get((size, "soe-process"), {}).get("seconds")
         for name in ("cbc", "highs"):
-            base = TIMES.get((size, f"baseline-{name}-process"))
-            if soe and base and soe.get("seconds"):
+            other = TIMES.get((size, f"baseline-{name}-process"), {}).get("seconds")
+            if fresh and other:
                 tr.write_line(
                     f"{size} fresh process (Python start and imports included) |"
-                    f" soe {soe['seconds']:.2f} s | pulp+{name} {base['seconds']:.2f} s |"
-                    f" {base['seconds'] / soe['seconds']:.1f}x"
+                    f" soe {fresh:.2f} s | pulp+{name} {other:.2f} s | {other / fresh:.1f}x"
                 )
     for (size, what), figures in sorted(TIMES.items()):
         if what == "phases":
