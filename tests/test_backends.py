@@ -3,17 +3,24 @@ root, and HiGHS's process-wide thread pool."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from optimizer import Dataset, plan
+from benchmarks.generate import generate
+from formulations.allocation import build
+from optimizer import Dataset, load_dataset, plan
 from optimizer.backends.base import Incumbents
 from optimizer.backends.highs import (
     DEADLINE_GRACE,
+    HighsBackend,
+    _parallel_simplex,
+    _spare,
     _subscribe_deadline,
     _subscribe_found,
     _subscribe_incumbents,
@@ -131,9 +138,57 @@ def test_plans_with_other_thread_counts_in_one_process(
 ) -> None:
     """HiGHS's thread pool is started once per process; a later plan asking for another
     number of threads still gets its plan (it failed with status "Not Set")."""
-    objectives = []
+    objectives: list[float] = []
     for n in threads:
         result = plan(bodywash, bodywash.settings.with_overrides(solve__threads=n))
         assert result.summary.status == "optimal", result.summary.message
+        assert result.summary.objective is not None
         objectives.append(result.summary.objective)
     assert max(objectives) - min(objectives) <= 1e-6 * abs(objectives[0])
+
+
+@pytest.mark.parametrize(
+    ("cpus", "loadavg", "quota", "spare"),
+    [
+        (2, "0.95 1.01 0.99 1/76 27249", None, 1),  # only the reader runs
+        (2, "1.90 1.50 1.20 3/77 27297", None, 0),  # another process holds a core
+        (8, "2.00 2.00 2.00 3/300 1", None, 5),
+        (8, "0.10 0.10 0.10 1/300 1", 1.5, 0),  # a cgroup quota of 1.5 CPUs
+        (1, "0.00 0.00 0.00 1/10 1", None, 0),
+        (2, "garbled", None, 0),
+    ],
+)
+def test_spare_cores_from_the_kernels_figures(
+    cpus: int, loadavg: str, quota: float | None, spare: int
+) -> None:
+    assert _spare(cpus, loadavg, quota) == spare
+
+
+def test_parallel_simplex_when_asked_for_or_a_core_is_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import optimizer.backends.highs as highs
+
+    monkeypatch.setattr(highs, "spare_cores", lambda: 0)
+    assert _parallel_simplex(2) and not _parallel_simplex(0) and not _parallel_simplex(1)
+    monkeypatch.setattr(highs, "spare_cores", lambda: 1)
+    assert _parallel_simplex(0) and not _parallel_simplex(1)
+
+
+def test_the_parallel_simplex_finds_the_same_plan(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The choice depends on the machine's load at that moment; the plan must not."""
+    import optimizer.backends.highs as highs
+    from optimizer.backends import SolveOptions
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build(load_dataset(generate("s", 2, tmp_path / "s"))).lp
+    values = []
+    for spare in (0, 1):
+        monkeypatch.setattr(highs, "spare_cores", lambda spare=spare: spare)
+        solution = HighsBackend().solve(model, SolveOptions(relax_first=("capacity",)))
+        assert solution.values is not None
+        values.append(solution.values)
+    np.testing.assert_array_equal(values[0], values[1])
