@@ -192,3 +192,34 @@ def test_the_parallel_simplex_finds_the_same_plan(
         assert solution.values is not None
         values.append(solution.values)
     np.testing.assert_array_equal(values[0], values[1])
+
+
+def test_lp_progress_counts_the_iterations_of_both_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged solve's second run logs its iterations from 0; the progress line goes
+    on from the first run's count instead of falling back to "0 iterations"."""
+    import optimizer.backends.highs as highs
+
+    callbacks: list[Callable[[Any], None]] = []
+    h = SimpleNamespace(
+        cbLogging=SimpleNamespace(subscribe=callbacks.append),
+        setOptionValue=lambda *args: None,
+    )
+    clock = [0.0]
+    monkeypatch.setattr(highs.time, "perf_counter", lambda: clock[0])
+    lines: list[str] = []
+    highs._subscribe_lp_progress(h, lines.append, logged=True)
+    (on_log,) = callbacks
+    for seconds, message in [
+        (5.0, "      5000     1.0e+06 Ph1: 10(20); Du: 0(0) 5s"),
+        (11.0, "    126035     2.0e+06 Pr: 0(0) 11s"),
+        (12.0, "Model status        : Optimal"),  # not an iteration line
+        (21.5, "         0     2.0e+06 Du: 3(4) 21s"),
+        (33.0, "      7459     2.1e+06 Du: 1(2) 33s"),
+    ]:
+        clock[0] = seconds
+        on_log(SimpleNamespace(message=message))
+    assert lines == [
+        "    11.0 s  solving the LP: 126,035 iterations",
+        "    21.5 s  solving the LP: 126,035 iterations",
+        "    33.0 s  solving the LP: 133,494 iterations",
+    ]

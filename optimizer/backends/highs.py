@@ -266,14 +266,22 @@ def _subscribe_lp_progress(h: Any, progress: Callable[[str], None], logged: bool
     """
     started = time.perf_counter()
     last = [started]
+    count = [0, 0]  # iterations of the runs before this one; the latest count logged
 
     def on_log(event: Any) -> None:
         found = _ITERATION_LINE.match(str(getattr(event, "message", "")))
+        if found is None:
+            return
+        iterations = int(found[1])
+        if iterations < count[1]:  # a new run (the capacity rows restored) counts from 0
+            count[0] += count[1]
+        count[1] = iterations
         now = time.perf_counter()
-        if found is None or now - last[0] < 10.0:
+        if now - last[0] < 10.0:
             return
         last[0] = now
-        progress(f"  {now - started:6.1f} s  solving the LP: {int(found[1]):,} iterations")
+        total = count[0] + iterations
+        progress(f"  {now - started:6.1f} s  solving the LP: {total:,} iterations")
 
     try:
         h.cbLogging.subscribe(on_log)
