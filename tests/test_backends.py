@@ -3,6 +3,7 @@ root, and HiGHS's process-wide thread pool."""
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_lp_progress_counts_the_iterations_of_both_runs(monkeypatch: pytest.Monk
         setOptionValue=lambda *args: None,
     )
     clock = [0.0]
-    monkeypatch.setattr(highs.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
     lines: list[str] = []
     highs._subscribe_lp_progress(h, lines.append, logged=True)
     (on_log,) = callbacks
