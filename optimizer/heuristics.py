@@ -24,6 +24,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,9 +32,16 @@ from formulations.allocation import AllocationModel
 from formulations.lp import LinearModel
 from optimizer.backends import Backend, SolveOptions
 
+if TYPE_CHECKING:
+    from optimizer.improve import WarmLp
+
 logger = logging.getLogger(__name__)
 
 MAX_ROUNDS = 6
+SETUP_FREE_ROWS = 60_000
+"""MILPs with more rows than this start from the setup-free LP (:func:`setup_free_start`)
+instead of their relaxation: on generated l with setups (155,738 rows) the relaxation
+did not solve in 120 s, and the plan was the idle one."""
 
 
 def mip_start(
@@ -141,6 +149,64 @@ def mip_start(
     values = values.copy()
     values[ycols] = open_.astype(np.float64)
     return values
+
+
+def setup_free_start(
+    model: AllocationModel, deadline: float, threads: int = 0
+) -> tuple[np.ndarray, WarmLp] | None:
+    """A first plan for a MILP too large for its relaxation to solve in time, and the
+    HiGHS instance that found it (for :func:`optimizer.improve.improve` to go on from).
+
+    1. The setup-free LP: every setup closed and its link and minimum-lot rows left out,
+       so production is free of setups. It has the pure LP's rows and speed, and is
+       solved with the capacity rows last, as a pure LP is.
+    2. Its production batched into lots of at least the minimum, and per line and week
+       as many setups opened as fit in the hours (run hours plus setup).
+    3. With those setups fixed (production between 0 and its bound where open, 0 where
+       closed), the LP re-solved from the last basis, closing the setups whose lot comes
+       out below its minimum, until none does: the last solution then meets every
+       minimum lot and is feasible.
+
+    ``None`` when highspy is missing or the time runs out first.
+    """
+    try:
+        from optimizer.improve import LINKS, REDUNDANT, WarmLp, relaxed
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return None
+    if deadline - time.perf_counter() <= 0.05:
+        return None
+    lp = model.lp
+    T = model.data.T
+    ycols = model.y.ravel()
+    xcols = model.x[model.y_routing].ravel()
+    min_lot = np.repeat(model.data.min_lot[model.y_routing], T)
+    x_upper = lp.upper[xcols]
+    allowed = (lp.upper[ycols] > 0.5) & (min_lot <= x_upper + 1e-9)
+    dropped = REDUNDANT + LINKS
+    warm = WarmLp(relaxed(lp), threads, drop=dropped)
+    closed = np.zeros(len(ycols))
+    warm.set_bounds(ycols, closed, closed)
+    result = warm.solve_staged(deadline - time.perf_counter(), lp, "capacity")
+    if result is None:
+        return None
+    lots = _batch(result[1][xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
+    open_ = _fits(model, lots, allowed)
+    for _ in range(MAX_ROUNDS * 2):
+        v = open_.astype(np.float64)
+        warm.set_bounds(ycols, v, v)
+        warm.set_bounds(xcols, np.zeros(len(xcols)), np.where(open_, x_upper, 0.0))
+        result = warm.solve(deadline - time.perf_counter())
+        if result is None:
+            return None
+        x = result[1][xcols]
+        close = open_ & ((x <= 1e-6) | (x < min_lot - 1e-6))
+        logger.debug("setup-free start: %d setups open, %d closed", open_.sum(), close.sum())
+        if not close.any():
+            values = result[1].copy()
+            values[ycols] = v
+            return values, warm
+        open_ &= ~close
+    return None
 
 
 def idle_plan(model: AllocationModel) -> np.ndarray:

@@ -87,9 +87,14 @@ class WarmLp:
             for n in drop
             if n in lp.constraints
         ]
+        self.dropped = tuple(drop)
+        self.row_of = np.arange(lp.num_rows)  # the model's rows -> this instance's (-1: gone)
         if rows:
             gone = np.concatenate(rows).astype(np.int32)
             h.deleteRows(len(gone), gone)
+            kept = np.ones(lp.num_rows, dtype=bool)
+            kept[gone] = False
+            self.row_of = np.where(kept, np.cumsum(kept) - 1, -1)
         self.h: Any = h
         self.lower = lp.lower.copy()
         self.upper = lp.upper.copy()
@@ -103,6 +108,24 @@ class WarmLp:
         self.lower[cols] = lower
         self.upper[cols] = upper
         self.h.changeColsBounds(len(cols), cols, lower, upper)
+
+    def solve_staged(
+        self, time_limit: float, lp: LinearModel, block: str
+    ) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """:meth:`solve` with the rows of ``block`` (of ``lp``, the model this instance
+        was made from) first left free, then restored and solved on from that basis, as
+        a pure LP's capacity rows are (docs/model.md)."""
+        stop = time.perf_counter() + time_limit
+        if block in lp.constraints:
+            rows = np.arange(lp.constraints[block].start, lp.constraints[block].stop)
+            rows = rows[self.row_of[rows] >= 0]
+            mine = self.row_of[rows].astype(np.int32)
+            free = np.full(len(rows), np.inf)
+            self.h.changeRowsBounds(len(rows), mine, -free, free)
+            if self.solve(stop - time.perf_counter()) is None:
+                return None
+            self.h.changeRowsBounds(len(rows), mine, lp.row_lower[rows], lp.row_upper[rows])
+        return self.solve(stop - time.perf_counter())
 
     def solve(self, time_limit: float) -> tuple[float, np.ndarray, np.ndarray] | None:
         """Objective (without offset), values and reduced costs; ``None`` when the LP
@@ -252,9 +275,9 @@ class _Search:
         # production: x = 0 where closed, m <= x <= its bound where open, so the search's
         # LP leaves those rows out and sets the bounds (a third of the rows on generated
         # m with setups, 1.3x faster moves)
-        self.bounded = warm is None
         if warm is None:
-            warm = WarmLp(_relaxed(lp), threads, drop=REDUNDANT + LINKS)
+            warm = WarmLp(relaxed(lp), threads, drop=REDUNDANT + LINKS)
+        self.bounded = set(LINKS) <= set(warm.dropped)
         self.lp = warm
         self.is_open = is_open & self.allowed
         self.siblings = _siblings(model)
@@ -573,7 +596,8 @@ def _pair_moves(
     return j, k, rc[j] - rc[k]
 
 
-def _relaxed(lp: LinearModel) -> LinearModel:
+def relaxed(lp: LinearModel) -> LinearModel:
+    """``lp`` with every column continuous."""
     import dataclasses
 
     return dataclasses.replace(lp, integer=np.zeros(lp.num_cols, dtype=bool))
@@ -587,12 +611,14 @@ def improve(
     report: Report | None = None,
     stop: Stop | None = None,
     adopt: Adopt | None = None,
+    warm: WarmLp | None = None,
 ) -> np.ndarray:
     """``start`` improved by :func:`local_search` until ``deadline`` (HiGHS's LP, from
     highspy, whatever the MIP backend); ``start`` itself when highspy is missing or the
     model has fewer than ``SEARCH_MIN_SETUPS`` setup binaries. ``report`` receives each
     better plan as it is found; ``stop`` ends the search early; ``adopt`` hands it
-    cheaper plans found elsewhere."""
+    cheaper plans found elsewhere; ``warm``: the HiGHS instance ``start`` came from
+    (:func:`optimizer.heuristics.setup_free_start`), to go on from its basis."""
     if (
         not model.lp.is_mip
         or model.y.size < SEARCH_MIN_SETUPS
@@ -603,4 +629,6 @@ def improve(
         import highspy  # noqa: F401
     except ImportError:  # pragma: no cover - highspy is a dependency
         return start
-    return local_search(model, start, deadline, threads, report=report, stop=stop, adopt=adopt)
+    return local_search(
+        model, start, deadline, threads, warm, report=report, stop=stop, adopt=adopt
+    )

@@ -18,12 +18,12 @@ import pandas as pd
 
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
-from optimizer.backends import Solution, SolveOptions, SolveStatus, get_backend
+from optimizer.backends import Backend, Solution, SolveOptions, SolveStatus, get_backend
 from optimizer.backends.base import Basis, Incumbents, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
-from optimizer.heuristics import idle_plan, mip_start
-from optimizer.improve import SEARCH_MIN_SETUPS, improve
+from optimizer.heuristics import SETUP_FREE_ROWS, idle_plan, mip_start, setup_free_start
+from optimizer.improve import SEARCH_MIN_SETUPS, WarmLp, improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
 from optimizer.settings import Settings
@@ -125,12 +125,12 @@ def plan(
             limit = settings.solve.time_limit_s
             if model.lp.is_mip and backend.capabilities.warm_start:
                 budget = min(deadline, started + build_seconds + HEURISTIC_SHARE * limit)
-                start = mip_start(model, backend, budget, settings.solve.threads, quick=True)
+                start, warm, what = _first_plan(model, backend, budget, settings.solve.threads)
                 if start is not None and log is not None:
                     value = float(cost @ start + model.lp.offset)
-                    log(f"soe: starting plan from LP rounding, objective {value:,.2f}")
+                    log(f"soe: starting with the {what}, objective {value:,.2f}")
                 if start is not None:
-                    start = improve(model, start, budget, settings.solve.threads)
+                    start = improve(model, start, budget, settings.solve.threads, warm=warm)
                     if log is not None:
                         value = float(cost @ start + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
@@ -212,6 +212,22 @@ def _concurrent(model: AllocationModel, backend: Any, settings: Settings) -> boo
     )
 
 
+def _first_plan(
+    model: AllocationModel, backend: Backend, deadline: float, threads: int
+) -> tuple[np.ndarray | None, WarmLp | None, str]:
+    """The search's first plan, the HiGHS instance it came from (or ``None``), and what
+    it is: from the setup-free LP on MILPs over ``SETUP_FREE_ROWS`` rows (their
+    relaxation is too slow to wait for), else from rounding the relaxation."""
+    if model.lp.num_rows > SETUP_FREE_ROWS:
+        fast = setup_free_start(model, deadline, threads)
+        if fast is not None:
+            return fast[0], fast[1], "first plan from the setup-free LP"
+    start = mip_start(model, backend, deadline, threads, quick=True)
+    if start is not None and np.array_equal(start, idle_plan(model)):
+        return start, None, "the idle plan: the LP relaxation took too long"
+    return start, None, "first plan from LP rounding"
+
+
 def _solve_concurrently(
     model: AllocationModel,
     backend: Any,
@@ -269,11 +285,9 @@ def _solve_concurrently(
 
     try:
         threads = settings.solve.threads
-        start = mip_start(model, backend, deadline, threads, quick=True)
+        start, warm, what = _first_plan(model, backend, deadline, threads)
         if start is not None:
-            idle = np.array_equal(start, idle_plan(model))
-            what = "the idle plan: the LP relaxation took too long" if idle else None
-            offer(start, float(lp.cost @ start + lp.offset), what or "first plan from LP rounding")
+            offer(start, float(lp.cost @ start + lp.offset), what)
         if start is not None and not done():
             improve(
                 model,
@@ -283,6 +297,7 @@ def _solve_concurrently(
                 report=lambda v, obj: offer(v, obj, "setup local search"),
                 stop=done,
                 adopt=lambda best: found.take(worse_than=best),
+                warm=warm,
             )
     except BaseException:
         cancelled.set()  # the branch and cut stops at its next check, not at the limit

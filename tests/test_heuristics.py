@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,3 +64,58 @@ def test_mip_start_out_of_time_falls_back_to_idle(make: Callable[..., Dataset]) 
     v = mip_start(model, get_backend("highs"), time.perf_counter() - 1)
     assert v is not None
     np.testing.assert_array_equal(v, idle_plan(model))
+
+
+def test_setup_free_start_is_feasible_and_meets_the_minimum_lots(
+    make: Callable[..., Dataset],
+) -> None:
+    from optimizer.heuristics import setup_free_start
+
+    model = build(make(**RICH))
+    found = setup_free_start(model, time.perf_counter() + 30)
+    assert found is not None
+    v, warm = found
+    assert _feasible(model.lp, v)
+    assert model.lp.cost @ v < model.lp.cost @ idle_plan(model)
+    # A's setups open only with a lot of at least its minimum (30)
+    T = model.data.T
+    x = v[model.x[model.y_routing].ravel()]
+    y = v[model.y.ravel()]
+    min_lot = np.repeat(model.data.min_lot[model.y_routing], T)
+    assert np.all(x[y > 0.5] >= min_lot[y > 0.5] - 1e-6)
+    assert np.all(x[y < 0.5] <= 1e-9)
+    assert set(warm.dropped) >= {"setup", "min_lot"}
+
+
+def test_setup_free_start_out_of_time(make: Callable[..., Dataset]) -> None:
+    from optimizer.heuristics import setup_free_start
+
+    assert setup_free_start(build(make(**RICH)), time.perf_counter() - 1) is None
+
+
+@pytest.mark.parametrize("threads", [1, 0])
+def test_large_milps_plan_from_the_setup_free_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, threads: int
+) -> None:
+    """A MILP over ``SETUP_FREE_ROWS`` rows (lowered here to a generated s) starts from
+    the setup-free LP, on its own (``threads = 1``) or beside branch and cut (lowered
+    ``SEARCH_MIN_SETUPS``); the plan passes the independent check inside ``plan()``
+    and costs no more than the start."""
+    import optimizer.improve
+    import optimizer.solve
+    from benchmarks.generate import generate
+    from optimizer import load_dataset, plan
+
+    monkeypatch.setattr(optimizer.solve, "SETUP_FREE_ROWS", 0)
+    monkeypatch.setattr(optimizer.solve, "SEARCH_MIN_SETUPS", 1)
+    monkeypatch.setattr(optimizer.improve, "SEARCH_MIN_SETUPS", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load_dataset(generate("s", seed=1, out=tmp_path / "s1", setups=True))
+    lines: list[str] = []
+    settings = ds.settings.with_overrides(solve__threads=threads, solve__time_limit_s=5)
+    result = plan(ds, settings, progress=lines.append, log=lines.append)
+    assert result.summary.status in ("optimal", "feasible")
+    assert any("setup-free LP" in line for line in lines), lines
+    idle = float(build(ds).lp.cost @ idle_plan(build(ds)) + build(ds).lp.offset)
+    assert result.summary.objective is not None and result.summary.objective < idle
