@@ -153,9 +153,12 @@ def mip_start(
 
 def setup_free_start(
     model: AllocationModel, deadline: float, threads: int = 0
-) -> tuple[np.ndarray, WarmLp] | None:
-    """A first plan for a MILP too large for its relaxation to solve in time, and the
-    HiGHS instance that found it (for :func:`optimizer.improve.improve` to go on from).
+) -> tuple[np.ndarray, WarmLp, float] | None:
+    """A first plan for a MILP too large for its relaxation to solve in time, the HiGHS
+    instance that found it (for :func:`optimizer.improve.improve` to go on from), and a
+    lower bound on the MILP's objective: the setup-free LP's optimum (with the offset).
+    That LP is a relaxation of the MILP: any plan of the MILP, its setups taken away,
+    is a plan of it that costs no more (no setup cost, fewer hours used).
 
     1. The setup-free LP: every setup closed and its link and minimum-lot rows left out,
        so production is free of setups. It has the pure LP's rows and speed, and is
@@ -189,6 +192,7 @@ def setup_free_start(
     result = warm.solve_staged(deadline - time.perf_counter(), lp, "capacity")
     if result is None:
         return None
+    bound = result[0] + lp.offset
     lots = _batch(result[1][xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
     open_ = _fits(model, lots, allowed)
     for _ in range(MAX_ROUNDS * 2):
@@ -204,7 +208,7 @@ def setup_free_start(
         if not close.any():
             values = result[1].copy()
             values[ycols] = v
-            return values, warm
+            return values, warm, bound
         open_ &= ~close
     return None
 

@@ -90,7 +90,7 @@ class WarmLp:
         self.dropped = tuple(drop)
         self.row_of = np.arange(lp.num_rows)  # the model's rows -> this instance's (-1: gone)
         if rows:
-            gone = np.concatenate(rows).astype(np.int32)
+            gone = np.unique(np.concatenate(rows)).astype(np.int32)  # HiGHS wants them sorted
             h.deleteRows(len(gone), gone)
             kept = np.ones(lp.num_rows, dtype=bool)
             kept[gone] = False

@@ -122,10 +122,13 @@ def plan(
         else:
             cost = model.lp.cost
             start = None
+            floor = -np.inf
             limit = settings.solve.time_limit_s
             if model.lp.is_mip and backend.capabilities.warm_start:
                 budget = min(deadline, started + build_seconds + HEURISTIC_SHARE * limit)
-                start, warm, what = _first_plan(model, backend, budget, settings.solve.threads)
+                start, warm, what, floor = _first_plan(
+                    model, backend, budget, settings.solve.threads
+                )
                 if start is not None and log is not None:
                     value = float(cost @ start + model.lp.offset)
                     log(f"soe: starting with the {what}, objective {value:,.2f}")
@@ -136,6 +139,7 @@ def plan(
                         log(f"soe: after setup local search, objective {value:,.2f}")
             options = _options(settings, deadline, log, start, progress)
             solution = backend.solve(model.lp, dataclasses.replace(options, basis=basis))
+            solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
         if (
             model.lp.is_mip
@@ -214,18 +218,37 @@ def _concurrent(model: AllocationModel, backend: Any, settings: Settings) -> boo
 
 def _first_plan(
     model: AllocationModel, backend: Backend, deadline: float, threads: int
-) -> tuple[np.ndarray | None, WarmLp | None, str]:
-    """The search's first plan, the HiGHS instance it came from (or ``None``), and what
-    it is: from the setup-free LP on MILPs over ``SETUP_FREE_ROWS`` rows (their
-    relaxation is too slow to wait for), else from rounding the relaxation."""
+) -> tuple[np.ndarray | None, WarmLp | None, str, float]:
+    """The search's first plan, the HiGHS instance it came from (or ``None``), what it
+    is, and a lower bound found on the way (``-inf``: none). From the setup-free LP on
+    MILPs over ``SETUP_FREE_ROWS`` rows (their relaxation is too slow to wait for),
+    else from rounding the relaxation."""
     if model.lp.num_rows > SETUP_FREE_ROWS:
         fast = setup_free_start(model, deadline, threads)
         if fast is not None:
-            return fast[0], fast[1], "first plan from the setup-free LP"
+            return fast[0], fast[1], "first plan from the setup-free LP", fast[2]
     start = mip_start(model, backend, deadline, threads, quick=True)
     if start is not None and np.array_equal(start, idle_plan(model)):
-        return start, None, "the idle plan: the LP relaxation took too long"
-    return start, None, "first plan from LP rounding"
+        return start, None, "the idle plan: the LP relaxation took too long", -np.inf
+    return start, None, "first plan from LP rounding", -np.inf
+
+
+def _with_floor(solution: Solution, floor: float, mip_gap: float) -> Solution:
+    """``solution`` with its bound raised to ``floor`` (a lower bound soe found itself)
+    where the solver's is lower or unknown, and its gap and status to match."""
+    if not np.isfinite(floor) or (np.isfinite(solution.bound) and solution.bound >= floor):
+        return solution
+    if solution.values is None:
+        return dataclasses.replace(solution, bound=floor)
+    gap = relative_gap(solution.objective, floor)
+    optimal = gap <= mip_gap
+    return dataclasses.replace(
+        solution,
+        bound=floor,
+        gap=gap,
+        status=SolveStatus.OPTIMAL if optimal else solution.status,
+        limit=None if optimal else solution.limit,
+    )
 
 
 def _solve_concurrently(
@@ -285,7 +308,7 @@ def _solve_concurrently(
 
     try:
         threads = settings.solve.threads
-        start, warm, what = _first_plan(model, backend, deadline, threads)
+        start, warm, what, floor = _first_plan(model, backend, deadline, threads)
         if start is not None:
             offer(start, float(lp.cost @ start + lp.offset), what)
         if start is not None and not done():
@@ -306,7 +329,7 @@ def _solve_concurrently(
         worker.join()
     if "error" in outcome:
         raise outcome["error"]
-    solution: Solution = outcome["solution"]
+    solution = _with_floor(outcome["solution"], floor, settings.solve.mip_gap)
     objective, values = incumbents.best()
     ours = values is not None and (
         solution.values is None or objective < solution.objective - 1e-9 * max(1.0, objective)

@@ -13,7 +13,7 @@ import pytest
 from formulations.allocation import build
 from formulations.lp import LinearModel
 from optimizer import Dataset
-from optimizer.backends import get_backend
+from optimizer.backends import SolveOptions, get_backend
 from optimizer.heuristics import idle_plan, mip_start
 
 RICH = dict(
@@ -74,7 +74,7 @@ def test_setup_free_start_is_feasible_and_meets_the_minimum_lots(
     model = build(make(**RICH))
     found = setup_free_start(model, time.perf_counter() + 30)
     assert found is not None
-    v, warm = found
+    v, warm, bound = found
     assert _feasible(model.lp, v)
     assert model.lp.cost @ v < model.lp.cost @ idle_plan(model)
     # A's setups open only with a lot of at least its minimum (30)
@@ -85,6 +85,11 @@ def test_setup_free_start_is_feasible_and_meets_the_minimum_lots(
     assert np.all(x[y > 0.5] >= min_lot[y > 0.5] - 1e-6)
     assert np.all(x[y < 0.5] <= 1e-9)
     assert set(warm.dropped) >= {"setup", "min_lot"}
+    # the setup-free LP is a relaxation: its optimum bounds the MILP's from below
+    exact = get_backend("highs").solve(model.lp, SolveOptions(mip_gap=0.0))
+    assert exact.status.value == "optimal"
+    assert bound <= exact.objective + 1e-6
+    assert bound <= model.lp.cost @ v + model.lp.offset
 
 
 def test_setup_free_start_out_of_time(make: Callable[..., Dataset]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ def test_search_beside_branch_and_cut_finds_the_same_optimum(
     assert result.summary.status == "optimal"
     gap = bodywash.settings.solve.mip_gap
     assert result.summary.objective == pytest.approx(alone.summary.objective, rel=gap)
+    assert result.summary.bound is not None and result.summary.objective is not None
     assert result.summary.bound <= result.summary.objective + 1e-6
     assert any("first plan from LP rounding" in line for line in lines)
 
@@ -74,7 +76,7 @@ def test_the_search_plan_stands_when_branch_and_cut_finds_none(
     result = plan(bodywash)  # the search's plan, verified
     assert result.summary.status == "feasible"
     assert result.summary.objective >= alone.summary.objective * (1 - 1e-9)
-    assert not np.isfinite(result.summary.gap) or result.summary.gap > 0
+    assert result.summary.gap is None or result.summary.gap > 0
 
 
 def test_a_branch_and_cut_failure_reaches_the_caller(
@@ -122,3 +124,21 @@ def test_an_interrupted_search_stops_the_branch_and_cut_beside_it(
     with pytest.raises(_Interrupted):
         plan(bodywash)
     assert seen == [True]  # told to stop, not left to run to its 30 s
+
+
+def test_a_bound_soe_found_itself_raises_the_solvers_where_it_is_lower() -> None:
+    from optimizer.backends.base import Limit
+    from optimizer.solve import _with_floor
+
+    values = np.zeros(2)
+    unknown = Solution(SolveStatus.FEASIBLE, values=values, objective=110.0, limit=Limit.TIME)
+    raised = _with_floor(unknown, 100.0, mip_gap=0.001)
+    assert raised.bound == 100.0 and raised.gap == pytest.approx(10 / 110)
+    assert raised.status is SolveStatus.FEASIBLE and raised.limit is Limit.TIME
+    stronger = dataclasses.replace(unknown, bound=105.0, gap=5 / 110)
+    assert _with_floor(stronger, 100.0, mip_gap=0.001) is stronger
+    assert _with_floor(unknown, -np.inf, mip_gap=0.001) is unknown
+    closed = _with_floor(unknown, 109.95, mip_gap=0.001)
+    assert closed.status is SolveStatus.OPTIMAL and closed.limit is None
+    nothing = Solution(SolveStatus.NO_SOLUTION)
+    assert _with_floor(nothing, 100.0, mip_gap=0.001).bound == 100.0
