@@ -16,6 +16,10 @@ heuristics find a plan that serves demand. This gives it a good start instead:
 Closing a setup never makes the next LP infeasible (its production can always be
 replaced by shortage). When not even the relaxation solves in time, the start is the
 idle plan (make and ship nothing), which is always feasible.
+
+A MILP too large for its relaxation to solve in time starts instead from the setup-free
+LP (:func:`setup_free_start`): the pure LP's size and speed, its production batched and
+fitted into setups the same way, and its optimum a lower bound on the MILP's.
 """
 
 from __future__ import annotations
