@@ -133,7 +133,11 @@ class WarmLp:
         h = self.h
         # HiGHS's time limit counts the instance's run time over all its solves
         h.setOptionValue("time_limit", float(h.getRunTime() + max(time_limit, 0.01)))
-        from optimizer.backends.highs import SCHEDULER
+        from optimizer.backends.highs import SCHEDULER, _parallel_simplex
+
+        # the parallel dual simplex where a core is idle (a large MILP's setup-free LP,
+        # before its branch and cut starts); serial beside a running solve
+        h.setOptionValue("simplex_strategy", 2 if _parallel_simplex(self.threads) else 1)
 
         SCHEDULER.run(self._hp, h, self.threads)
         if h.getModelStatus() != self._hp.HighsModelStatus.kOptimal:

@@ -284,13 +284,21 @@ def _solve_concurrently(
         if log is not None:
             log(f"soe: {what}, objective {objective:,.2f}")
 
+    threads = settings.solve.threads
+    first = None
+    if lp.num_rows > SETUP_FREE_ROWS:
+        # a large MILP's first plan comes before its branch and cut starts: the
+        # setup-free LP gets both cores (the parallel simplex), the solver the plan
+        first = _first_plan(model, backend, deadline, threads)
     found = Incumbents()  # the branch and cut's own better plans, for the search
     cancelled = threading.Event()  # set when this thread is interrupted (Ctrl-C)
     options = dataclasses.replace(
-        _options(settings, deadline, log, None, progress),
+        _options(settings, deadline, log, first[0] if first else None, progress),
         incumbents=incumbents,
         found=found,
         cancel=cancelled.is_set,
+        clock=began,
+        bound_floor=first[3] if first else float("-inf"),
     )
     outcome: dict[str, Any] = {}
 
@@ -307,8 +315,7 @@ def _solve_concurrently(
         return not worker.is_alive()
 
     try:
-        threads = settings.solve.threads
-        start, warm, what, floor = _first_plan(model, backend, deadline, threads)
+        start, warm, what, floor = first or _first_plan(model, backend, deadline, threads)
         if start is not None:
             offer(start, float(lp.cost @ start + lp.offset), what)
         if start is not None and not done():

@@ -224,3 +224,43 @@ def test_lp_progress_counts_the_iterations_of_both_runs(monkeypatch: pytest.Monk
         "    21.5 s  solving the LP: 126,035 iterations",
         "    33.0 s  solving the LP: 133,494 iterations",
     ]
+
+
+def test_mip_progress_lines_count_from_the_plans_clock_and_keep_a_known_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A branch and cut started after soe's first plan: its lines count the plan's
+    seconds, not its own, and show soe's bound where HiGHS has none or a lower one."""
+    import optimizer.backends.highs as highs
+
+    subscribed: dict[str, Callable[[Any], None]] = {}
+
+    def channel(name: str) -> SimpleNamespace:
+        return SimpleNamespace(subscribe=lambda f: subscribed.setdefault(name, f))
+
+    h = SimpleNamespace(
+        cbMipImprovingSolution=channel("better"),
+        cbMipLogging=channel("log"),
+        cbMipInterrupt=channel("interrupt"),
+    )
+    clock = [100.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    lines: list[str] = []
+    highs._subscribe_progress(h, lines.append, clock=60.0, floor=90.0)
+
+    def event(primal: float, dual: float) -> SimpleNamespace:
+        out = SimpleNamespace(mip_primal_bound=primal, mip_dual_bound=dual, running_time=7.0)
+        return SimpleNamespace(data_out=out)
+
+    subscribed["better"](event(120.0, float("-inf")))
+    clock[0] = 111.0
+    subscribed["interrupt"](event(110.0, 99.0))
+    assert lines == [
+        "    40.0 s  better    plan 120.00, bound 90.00, gap 25.00%",
+        "    51.0 s  searching plan 110.00, bound 99.00, gap 10.00%",
+    ]
+    lines.clear()
+    subscribed.clear()
+    highs._subscribe_progress(h, lines.append)  # no clock, no floor: HiGHS's own figures
+    subscribed["better"](event(float("inf"), float("-inf")))
+    assert lines == ["     7.0 s  better    no plan yet, no bound yet"]

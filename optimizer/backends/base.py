@@ -154,6 +154,12 @@ class SolveOptions:
     lp_method: str = ""
     """``"ipm"`` to solve an LP by the interior point method (with crossover to a
     vertex; HiGHS), ``""`` for the backend's default (HiGHS: dual simplex)."""
+    clock: float | None = None
+    """``time.perf_counter()`` value the progress lines count seconds from (default: the
+    solve's own start), for a solve that starts after other work of the same plan."""
+    bound_floor: float = float("-inf")
+    """A lower bound known before the solve (soe's setup-free LP): progress lines show
+    the better of it and the solver's."""
     relax_first: tuple[str, ...] = ()
     """Row blocks (names in ``LinearModel.constraints``) an LP without a starting basis
     is first solved without: HiGHS solves it with those rows free, then restores them

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -106,8 +107,7 @@ def spare_cores() -> int:
     figures cannot be read."""
     try:
         cpus = len(os.sched_getaffinity(0))
-        with open("/proc/loadavg", encoding="ascii") as f:
-            loadavg = f.read()
+        loadavg = Path("/proc/loadavg").read_text(encoding="ascii")
     except (AttributeError, OSError):
         return 0
     return _spare(cpus, loadavg, _cgroup_cpus())
@@ -128,14 +128,14 @@ def _spare(cpus: int, loadavg: str, quota: float | None) -> int:
 def _cgroup_cpus() -> float | None:
     """CPUs a cgroup quota allows (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), or None."""
     try:
-        text = open("/sys/fs/cgroup/cpu.max", encoding="ascii").read().split()
+        text = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()
         return None if text[0] == "max" else float(text[0]) / float(text[1])
     except (OSError, IndexError, ValueError):
         pass
     try:
         base = "/sys/fs/cgroup/cpu/cpu.cfs_"
-        quota = float(open(base + "quota_us", encoding="ascii").read())
-        period = float(open(base + "period_us", encoding="ascii").read())
+        quota = float(Path(base + "quota_us").read_text(encoding="ascii"))
+        period = float(Path(base + "period_us").read_text(encoding="ascii"))
         return None if quota <= 0 or period <= 0 else quota / period
     except (OSError, ValueError):
         return None
@@ -152,17 +152,26 @@ def _parallel_simplex(threads: int) -> bool:
     return threads == 0 and not SCHEDULER.busy and spare_cores() >= 1
 
 
-def _subscribe_progress(h: Any, progress: Callable[[str], None]) -> None:
-    """Report each better plan, and the search every ~10 s, as one short line."""
+def _subscribe_progress(
+    h: Any,
+    progress: Callable[[str], None],
+    clock: float | None = None,
+    floor: float = float("-inf"),
+) -> None:
+    """Report each better plan, and the search every ~10 s, as one short line: seconds
+    from ``clock`` (default: HiGHS's own run time), the bound no lower than ``floor``."""
     last = [time.perf_counter()]
 
     def line(event: Any, what: str) -> None:
         out = event.data_out
-        primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
+        primal = float(out.mip_primal_bound)
+        dual = max(float(out.mip_dual_bound), floor)
         gap = relative_gap(primal, dual)
         plan = f"plan {primal:,.2f}" if np.isfinite(primal) else "no plan yet"
+        bound = f"bound {dual:,.2f}" if np.isfinite(dual) else "no bound yet"
+        seconds = out.running_time if clock is None else time.perf_counter() - clock
         progress(
-            f"  {out.running_time:6.1f} s  {what:<9} {plan}, bound {dual:,.2f}"
+            f"  {seconds:6.1f} s  {what:<9} {plan}, {bound}"
             + (f", gap {gap:.2%}" if np.isfinite(gap) else "")
         )
         last[0] = time.perf_counter()
@@ -352,7 +361,7 @@ class HighsBackend:
                 h.setOptionValue("log_to_console", True)
         if options.progress is not None:
             if model.is_mip:
-                _subscribe_progress(h, options.progress)
+                _subscribe_progress(h, options.progress, options.clock, options.bound_floor)
             else:
                 _subscribe_lp_progress(h, options.progress, logged=options.log is not None)
         if options.time_limit is not None:
