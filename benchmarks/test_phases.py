@@ -221,15 +221,20 @@ benchmarks.baseline_pulp``), Python's start and imports included: what a planner
 waits for at the command line. On l and xl the solve dwarfs them."""
 
 
-def _fresh(size: str, config: pytest.Config) -> int:
-    """Rounds of the fresh-process timings (0: not timed)."""
+def _time_fresh(
+    benchmark: Any, size: str, config: pytest.Config, command: list[str], key: str
+) -> None:
+    """Time ``command`` as a new process (median of 3, sizes ``FRESH_PROCESS_SIZES``
+    of the LP benchmarks only) into ``TIMES[(size, key)]``."""
     if size not in FRESH_PROCESS_SIZES or config.getoption("--setups"):
-        return 0
-    return 3
-
-
-def _run(command: list[str]) -> int:
-    return subprocess.run(command, capture_output=True, check=False).returncode
+        pytest.skip("fresh-process timings are taken on sizes s and m only")
+    benchmark.group = f"{size}: fresh process"
+    proc = benchmark.pedantic(
+        subprocess.run, args=(command,), kwargs={"capture_output": True}, rounds=3, iterations=1
+    )
+    assert proc.returncode == 0, proc.stderr
+    if benchmark.stats:
+        TIMES[(size, key)]["seconds"] = benchmark.stats.stats.median
 
 
 def test_fresh_process(
@@ -237,16 +242,9 @@ def test_fresh_process(
 ) -> None:
     """``soe plan --no-report`` as a new process, timed from outside: Python's start,
     the imports (pandas, pydantic, highspy) and the plan."""
-    rounds = _fresh(size, pytestconfig)
-    if not rounds:
-        pytest.skip("fresh-process timings are taken on sizes s and m only")
-    benchmark.group = f"{size}: fresh process"
     command = [sys.executable, "-m", "optimizer.cli", "plan", str(dataset_dir)]
     command += ["--out", str(tmp_path / "plan"), "--no-report"]
-    code = benchmark.pedantic(_run, args=(command,), rounds=rounds, iterations=1)
-    assert code == 0
-    if benchmark.stats:
-        TIMES[(size, "soe-process")]["seconds"] = benchmark.stats.stats.median
+    _time_fresh(benchmark, size, pytestconfig, command, "soe-process")
 
 
 def test_fresh_process_baseline(
@@ -258,16 +256,9 @@ def test_fresh_process_baseline(
     pytestconfig: pytest.Config,
 ) -> None:
     """The baseline's command line as a new process, timed the same way."""
-    rounds = _fresh(size, pytestconfig)
-    if not rounds:
-        pytest.skip("fresh-process timings are taken on sizes s and m only")
-    benchmark.group = f"{size}: fresh process"
     command = [sys.executable, "-m", "benchmarks.baseline_pulp", str(dataset_dir)]
     command += ["--solver", baseline, "--time-limit", str(time_limit)]
-    code = benchmark.pedantic(_run, args=(command,), rounds=rounds, iterations=1)
-    assert code == 0
-    if benchmark.stats:
-        TIMES[(size, f"baseline-{baseline}-process")]["seconds"] = benchmark.stats.stats.median
+    _time_fresh(benchmark, size, pytestconfig, command, f"baseline-{baseline}-process")
 
 
 def test_baseline(
