@@ -136,10 +136,8 @@ class WarmLp:
         from optimizer.backends.highs import SCHEDULER, _parallel_simplex
 
         # the parallel dual simplex where a core is idle (a large MILP's setup-free LP,
-        # before its branch and cut starts); serial beside a running solve, whatever
-        # ``threads`` asks (the search's re-solves share the cores with it)
-        parallel = not SCHEDULER.busy and _parallel_simplex(self.threads)
-        h.setOptionValue("simplex_strategy", 2 if parallel else 1)
+        # before its branch and cut starts); serial beside a running solve
+        h.setOptionValue("simplex_strategy", 2 if _parallel_simplex(self.threads) else 1)
 
         SCHEDULER.run(self._hp, h, self.threads)
         if h.getModelStatus() != self._hp.HighsModelStatus.kOptimal:

@@ -174,6 +174,9 @@ def test_parallel_simplex_when_asked_for_or_a_core_is_idle(
     assert _parallel_simplex(2) and not _parallel_simplex(0) and not _parallel_simplex(1)
     monkeypatch.setattr(highs, "spare_cores", lambda: 1)
     assert _parallel_simplex(0) and not _parallel_simplex(1)
+    # never beside another HiGHS solve of the process (a search beside branch and cut)
+    monkeypatch.setattr(highs, "SCHEDULER", SimpleNamespace(busy=True))
+    assert not any(_parallel_simplex(n) for n in (0, 1, 2))
 
 
 def test_the_parallel_simplex_finds_the_same_plan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -125,6 +126,7 @@ def _spare(cpus: int, loadavg: str, quota: float | None) -> int:
     return max(0, cpus - max(runnable, 1))
 
 
+@functools.cache
 def _cgroup_cpus() -> float | None:
     """CPUs a cgroup quota allows (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), or None."""
     try:
@@ -142,14 +144,15 @@ def _cgroup_cpus() -> float | None:
 
 
 def _parallel_simplex(threads: int) -> bool:
-    """HiGHS's parallel dual simplex for an LP: asked for (``threads`` 2 or more), or
-    chosen (``threads = 0``) when a core is idle and no other HiGHS solve of this process
-    runs. It follows the same pivots as the serial one (the same plan, same iterations,
-    on every LP measured) and is 10-30% faster with a core to spare, but up to 3x slower
-    when the cores are busy with other work, so the choice is made as the solve starts."""
-    if threads > 1:
-        return True
-    return threads == 0 and not SCHEDULER.busy and spare_cores() >= 1
+    """HiGHS's parallel dual simplex for an LP, never beside another HiGHS solve of this
+    process (a MILP's search shares the cores with its branch and cut): asked for
+    (``threads`` 2 or more), or chosen (``threads = 0``) when a core is idle. It follows
+    the same pivots as the serial one (the same plan, same iterations, on every LP
+    measured) and is 10-30% faster with a core to spare, but up to 3x slower when the
+    cores are busy with other work, so the choice is made as the solve starts."""
+    if SCHEDULER.busy:
+        return False
+    return threads > 1 or (threads == 0 and spare_cores() >= 1)
 
 
 def _subscribe_progress(
