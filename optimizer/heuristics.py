@@ -177,20 +177,15 @@ def setup_free_start(
     ``None`` when highspy is missing or the time runs out first.
     """
     try:
-        from optimizer.improve import LINKS, REDUNDANT, WarmLp, relaxed
+        from optimizer.improve import LINKS, REDUNDANT, WarmLp, relaxed, setup_columns
     except ImportError:  # pragma: no cover - highspy is a dependency
         return None
     if deadline - time.perf_counter() <= 0.05:
         return None
     lp = model.lp
     T = model.data.T
-    ycols = model.y.ravel()
-    xcols = model.x[model.y_routing].ravel()
-    min_lot = np.repeat(model.data.min_lot[model.y_routing], T)
-    x_upper = lp.upper[xcols]
-    allowed = (lp.upper[ycols] > 0.5) & (min_lot <= x_upper + 1e-9)
-    dropped = REDUNDANT + LINKS
-    warm = WarmLp(relaxed(lp), threads, drop=dropped)
+    ycols, xcols, min_lot, x_upper, allowed = setup_columns(model)
+    warm = WarmLp(relaxed(lp), threads, drop=REDUNDANT + LINKS)
     closed = np.zeros(len(ycols))
     warm.set_bounds(ycols, closed, closed)
     result = warm.solve_staged(deadline - time.perf_counter(), lp, "capacity")

@@ -67,6 +67,20 @@ found elsewhere that costs less (the branch and cut beside the search), or ``Non
 the search goes on from its setups."""
 
 
+def setup_columns(
+    model: AllocationModel,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per setup binary (``model.y`` raveled): its column, its production's column, the
+    minimum lot, the most the production may be (its bound, which the link row repeats)
+    and whether it may open at all (a minimum lot above that bound never can)."""
+    ycols = model.y.ravel()
+    xcols = model.x[model.y_routing].ravel()
+    min_lot = np.repeat(model.data.min_lot[model.y_routing], model.data.T)
+    x_upper = model.lp.upper[xcols]
+    allowed = (model.lp.upper[ycols] > 0.5) & (min_lot <= x_upper + 1e-9)
+    return ycols, xcols, min_lot, x_upper, allowed
+
+
 class WarmLp:
     """One HiGHS instance kept across solves, so bound changes re-solve from the last
     basis (dual simplex) instead of from scratch."""
@@ -268,13 +282,8 @@ class _Search:
         self.stop = stop
         self.adopt = adopt
         self.best_seen = float("inf")
-        self.ycols = model.y.ravel()
         self.T = model.data.T
-        self.xcols = model.x[model.y_routing].ravel()
-        self.min_lot = np.repeat(model.data.min_lot[model.y_routing], self.T)
-        self.x_upper = lp.upper[self.xcols]
-        # a setup whose minimum lot is above what the routing may make never opens
-        self.allowed = (lp.upper[self.ycols] > 0.5) & (self.min_lot <= self.x_upper + 1e-9)
+        self.ycols, self.xcols, self.min_lot, self.x_upper, self.allowed = setup_columns(model)
         # with its setups fixed, the setup link and minimum lot of (2) are bounds on the
         # production: x = 0 where closed, m <= x <= its bound where open, so the search's
         # LP leaves those rows out and sets the bounds (a third of the rows on generated
