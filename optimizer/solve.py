@@ -138,7 +138,9 @@ def plan(
                         value = float(cost @ start + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
             options = _options(settings, deadline, log, start, progress)
-            solution = backend.solve(model.lp, dataclasses.replace(options, basis=basis))
+            solution = backend.solve(
+                model.lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
+            )
             solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
         if (
@@ -356,6 +358,14 @@ def _solve_concurrently(
         )
     # the idle plan is no LP optimum (it ships nothing, not even from stock): polish it
     return solution, ours and values is not None and not np.array_equal(values, idle_plan(model))
+
+
+def _crash(model: AllocationModel) -> Basis | None:
+    """The formulation's starting basis for an LP (:meth:`AllocationModel.crash_basis`)."""
+    if model.lp.is_mip:
+        return None
+    col, row = model.crash_basis()
+    return Basis(col, row, model.lp.lower, model.lp.upper)
 
 
 def _options(

@@ -1,6 +1,7 @@
 """How soe starts HiGHS's simplex: an LP plan keeps its optimal basis, and LPs that
 differ from it only in bounds (the report's dual LP, what-ifs) start from it instead of
-from scratch; an LP without one is solved first without its capacity rows."""
+from scratch; an LP without one starts from the formulation's just-in-time basis and is solved first
+without its capacity rows."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import pytest
 from benchmarks.generate import generate
 from formulations.allocation import build
 from optimizer.analysis.duals import shadow_prices
-from optimizer.backends.base import SolveOptions, SolveStatus
+from optimizer.backends.base import Basis, SolveOptions, SolveStatus
 from optimizer.backends.highs import HighsBackend
 from optimizer.dataset import Dataset, load_dataset
 from optimizer.solve import plan
@@ -152,3 +154,110 @@ def test_a_basis_starts_a_model_with_rows_added(small: Dataset) -> None:
     warm = highs.solve(more, SolveOptions(basis=first.basis))
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
     assert warm.iterations < 5
+
+
+def _crash(model: Any) -> Basis:
+    col, row = model.crash_basis()
+    return Basis(col, row, model.lp.lower, model.lp.upper)
+
+
+def _basis_matrix(model: Any, basis: Basis) -> np.ndarray:
+    """The basis matrix [A I] restricted to the basic columns and slacks, dense."""
+    lp = model.lp
+    a = np.zeros((lp.num_rows, lp.num_cols))
+    for j in range(lp.num_cols):
+        rows = lp.a_index[lp.a_start[j] : lp.a_start[j + 1]]
+        a[rows, j] = lp.a_value[lp.a_start[j] : lp.a_start[j + 1]]
+    full = np.hstack([a, np.eye(lp.num_rows)])
+    return full[:, np.concatenate([basis.col_status == 1, basis.row_status == 1])]
+
+
+# JIT: A on L1 (2 a unit) or L2 (1 a unit); L2 is down in W2, so A's W2 comes from L1.
+# B has no routing: its balance rows have its closing stock basic.
+JIT = dict(
+    base=False,
+    periods="period,start\nW1,2026-11-30\nW2,2026-12-07",
+    products="product,shortage_cost,initial_inventory\nA,10,0\nB,10,5",
+    lines="line,hours\nL1,10\nL2,10",
+    line_calendar="line,period,hours\nL2,W2,0",
+    routings="product,line,rate,run_cost\nA,L1,10,2\nA,L2,10,1",
+    forecast="product,period,quantity\nA,W1,30\nA,W2,30\nB,W1,5",
+)
+
+
+def test_the_crash_basis_makes_demand_just_in_time_on_the_cheapest_line(
+    make: Callable[..., Dataset],
+) -> None:
+    model = build(make(**JIT))
+    col, row = model.crash_basis()
+    lp = model.lp
+    assert (col == 1).sum() + (row == 1).sum() == lp.num_rows
+    d = model.data
+    a, b = (list(d.product_ids).index(p) for p in ("A", "B"))
+    on = {str(line): r for r, line in enumerate(d.line_ids[d.rl])}
+    x = model.x
+    # A: L2 in W1 (cheaper), L1 in W2 (L2 has no hours); the other is nonbasic
+    assert col[x[on["L2"], 0]] == 1 and col[x[on["L1"], 0]] == 0
+    assert col[x[on["L1"], 1]] == 1 and col[x[on["L2"], 1]] == 0
+    # B: its closing stock
+    assert col[model.inv[b]].tolist() == [1, 1]
+    assert col[model.inv[a]].tolist() == [0, 0]
+    # every on-time shipment basic, every late one and every shortage nonbasic
+    due = d.et[model.group_entry][model.f_group]
+    assert (col[model.f[model.f_period == due]] == 1).all()
+    assert (col[model.f[model.f_period != due]] == 0).all()
+    assert (col[model.short] == 0).all()
+    # balance and service rows nonbasic, capacity rows' slacks basic
+    for block, status in (("balance", 0), ("service", 0), ("capacity", 1)):
+        rows = lp.constraints[block]
+        assert (row[rows.start : rows.stop] == status).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_crash_basis_is_never_singular(seed: int, tmp_path: Path) -> None:
+    """Materials, safety stock, overtime and late shipments included (generated s)."""
+    model = build(load_dataset(generate("s", seed, tmp_path / "s")))
+    basis = _crash(model)
+    matrix = _basis_matrix(model, basis)
+    assert matrix.shape == (model.lp.num_rows, model.lp.num_rows)
+    assert np.linalg.matrix_rank(matrix) == model.lp.num_rows
+
+
+def test_the_crash_basis_starts_near_the_optimum(small: Dataset) -> None:
+    """Same optimum as from the slack basis, staged or not, in far fewer iterations."""
+    model = build(small)
+    highs = HighsBackend()
+    cold = highs.solve(model.lp, SolveOptions(threads=1))
+    crash = _crash(model)
+    warm = highs.solve(model.lp, SolveOptions(threads=1, crash=crash))
+    staged = highs.solve(model.lp, SolveOptions(threads=1, crash=crash, relax_first=("capacity",)))
+    for s in (warm, staged):
+        assert s.status is SolveStatus.OPTIMAL
+        assert s.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations < cold.iterations / 2
+    # a crash that does not fit is ignored; a given basis wins over the crash
+    other = Basis(crash.col_status[:-1], crash.row_status, crash.lower[:-1], crash.upper[:-1])
+    ignored = highs.solve(model.lp, SolveOptions(threads=1, crash=other))
+    assert ignored.iterations == cold.iterations
+    best = highs.solve(model.lp, SolveOptions(want_basis=True, threads=1))
+    assert best.basis is not None
+    again = highs.solve(model.lp, SolveOptions(threads=1, basis=best.basis, crash=crash))
+    assert again.iterations == 0
+
+
+def test_plan_starts_an_lp_from_the_crash_basis(small: Dataset) -> None:
+    """``plan()`` hands the formulation's basis to the backend for an LP (not a MILP)."""
+    seen: list[SolveOptions] = []
+    original = HighsBackend.solve
+
+    def spy(self: HighsBackend, model: Any, options: SolveOptions) -> Any:
+        seen.append(options)
+        return original(self, model, options)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(HighsBackend, "solve", spy)
+        plan(small)
+        plan(load_dataset(DATA / "bodywash"))
+    lp_options, milp_options = seen[0], seen[-1]
+    assert lp_options.crash is not None and lp_options.relax_first == ("capacity",)
+    assert milp_options.crash is None

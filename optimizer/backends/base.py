@@ -149,6 +149,11 @@ class SolveOptions:
     search beside it to go on from; same support)."""
     basis: Basis | None = None
     """A basis to start an LP from (HiGHS; ignored where it does not fit the model)."""
+    crash: Basis | None = None
+    """Where an LP without a :attr:`basis` starts its simplex (HiGHS): a basis of this
+    very model (its column bounds), made by the formulation (e.g.
+    :meth:`~formulations.allocation.AllocationModel.crash_basis`); kept through
+    :attr:`relax_first`'s first run, whose rows it leaves basic."""
     want_basis: bool = False
     """Return the optimal basis of an LP (HiGHS) in :attr:`Solution.basis`."""
     lp_method: str = ""

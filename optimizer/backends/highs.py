@@ -385,8 +385,11 @@ class HighsBackend:
         warm = options.basis if options.basis is not None and not model.is_mip else None
         if warm is not None and not warm.fits(model):
             warm = None
+        crash = None
         staged = np.zeros(0, dtype=np.int32)
         if warm is None and not model.is_mip and options.lp_method != "ipm":
+            if options.crash is not None and options.crash.fits(model):
+                crash = options.crash
             blocks = [model.constraints[n] for n in options.relax_first if n in model.constraints]
             if blocks:
                 staged = np.concatenate([np.arange(b.start, b.stop) for b in blocks])
@@ -403,6 +406,8 @@ class HighsBackend:
             return Solution(SolveStatus.ERROR, message="HiGHS rejected the model")
         if warm is not None:
             _set_basis(hp, h, warm, model)
+        elif crash is not None:
+            _set_basis(hp, h, crash, model)  # the staged rows stay basic, as they start
         if options.start is not None and model.is_mip:
             start = hp.HighsSolution()
             start.col_value = list(options.start)
@@ -513,10 +518,10 @@ def _set_basis(hp: Any, h: Any, basis: Basis, model: LinearModel) -> None:
     """Install ``basis`` (found under its own bounds, which the model in ``h`` has),
     then change the bounds to ``model``'s. HiGHS keeps the basis across the change (if
     it refuses the basis, the solve starts from scratch, as without one)."""
-    status = hp.HighsBasisStatus
+    codes = [hp.HighsBasisStatus(i) for i in range(5)]
     b = hp.HighsBasis()
-    b.col_status = [status(int(s)) for s in basis.col_status]
-    b.row_status = [status(int(s)) for s in basis.rows_for(model)]
+    b.col_status = [codes[s] for s in basis.col_status.tolist()]
+    b.row_status = [codes[s] for s in basis.rows_for(model).tolist()]
     b.valid = True
     if h.setBasis(b) != hp.HighsStatus.kOk:
         logger.debug("HiGHS refused the starting basis")
