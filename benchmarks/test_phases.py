@@ -25,7 +25,7 @@ from benchmarks.conftest import TIMES
 from formulations.allocation import build
 from optimizer import load_dataset
 from optimizer.backends import SolveOptions, get_backend
-from optimizer.solve import RELAX_FIRST, clean, plan
+from optimizer.solve import RELAX_FIRST, clean, plan, starting_basis
 from optimizer.verify import verify_plan
 
 ROUNDS = {"s": 5, "m": 3, "l": 1, "xl": 1}
@@ -75,11 +75,13 @@ def test_build(benchmark: Any, size: str, dataset_dir: Path) -> None:
 
 
 def _solve_options(model: Any, ds: Any, time_limit: float) -> SolveOptions:
-    """As ``plan()`` solves an LP model: capacity rows relaxed in a first run."""
+    """As ``plan()`` solves an LP model: from the formulation's starting basis, the
+    capacity rows relaxed in a first run."""
     return SolveOptions(
         time_limit=time_limit,
         mip_gap=ds.settings.solve.mip_gap,
         relax_first=() if model.lp.is_mip else RELAX_FIRST,
+        crash=starting_basis(model),
     )
 
 

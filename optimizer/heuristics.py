@@ -188,7 +188,9 @@ def setup_free_start(
     warm = WarmLp(relaxed(lp), threads, drop=REDUNDANT + LINKS)
     closed = np.zeros(len(ycols))
     warm.set_bounds(ycols, closed, closed)
-    result = warm.solve_staged(deadline - time.perf_counter(), lp, "capacity")
+    result = warm.solve_staged(
+        deadline - time.perf_counter(), lp, "capacity", crash=model.crash_basis()
+    )
     if result is None:
         return None
     bound = result[0] + lp.offset

@@ -124,12 +124,24 @@ class WarmLp:
         self.h.changeColsBounds(len(cols), cols, lower, upper)
 
     def solve_staged(
-        self, time_limit: float, lp: LinearModel, block: str
+        self,
+        time_limit: float,
+        lp: LinearModel,
+        block: str,
+        crash: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray] | None:
         """:meth:`solve` with the rows of ``block`` (of ``lp``, the model this instance
         was made from) first left free, then restored and solved on from that basis, as
-        a pure LP's capacity rows are (docs/model.md)."""
+        a pure LP's capacity rows are (docs/model.md); the first run starts from
+        ``crash`` (column and row statuses for ``lp``, e.g.
+        :meth:`~formulations.allocation.AllocationModel.crash_basis`; the rows this
+        instance left out must have their slacks basic in it)."""
         stop = time.perf_counter() + time_limit
+        if crash is not None:
+            from optimizer.backends.highs import install_basis
+
+            col, row = crash
+            install_basis(self._hp, self.h, col, row[self.row_of >= 0])
         if block in lp.constraints:
             rows = np.arange(lp.constraints[block].start, lp.constraints[block].stop)
             rows = rows[self.row_of[rows] >= 0]

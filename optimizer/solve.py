@@ -139,7 +139,7 @@ def plan(
                         log(f"soe: after setup local search, objective {value:,.2f}")
             options = _options(settings, deadline, log, start, progress)
             solution = backend.solve(
-                model.lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
+                model.lp, dataclasses.replace(options, basis=basis, crash=starting_basis(model))
             )
             solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
@@ -360,8 +360,10 @@ def _solve_concurrently(
     return solution, ours and values is not None and not np.array_equal(values, idle_plan(model))
 
 
-def _crash(model: AllocationModel) -> Basis | None:
-    """The formulation's starting basis for an LP (:meth:`AllocationModel.crash_basis`)."""
+def starting_basis(model: AllocationModel) -> Basis | None:
+    """Where ``plan()`` starts an LP model's simplex without a given basis: the
+    formulation's just-in-time basis (:meth:`AllocationModel.crash_basis`); ``None``
+    for a MILP."""
     if model.lp.is_mip:
         return None
     col, row = model.crash_basis()

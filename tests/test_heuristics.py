@@ -12,7 +12,7 @@ import pytest
 
 from formulations.allocation import build
 from formulations.lp import LinearModel
-from optimizer import Dataset
+from optimizer import Dataset, load_dataset
 from optimizer.backends import SolveOptions, get_backend
 from optimizer.heuristics import idle_plan, mip_start
 
@@ -124,3 +124,32 @@ def test_large_milps_plan_from_the_setup_free_start(
     assert any("setup-free LP" in line for line in lines), lines
     idle = float(build(ds).lp.cost @ idle_plan(build(ds)) + build(ds).lp.offset)
     assert result.summary.objective is not None and result.summary.objective < idle
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_setup_free_lp_from_the_crash_basis(seed: int, tmp_path: Path) -> None:
+    """The setup-free LP (setups closed, their rows left out) starts from the
+    formulation's crash basis, mapped to the rows it keeps: the same optimum as from
+    HiGHS's slack basis."""
+    from benchmarks.generate import generate
+    from optimizer.improve import LINKS, REDUNDANT, WarmLp, relaxed, setup_columns
+
+    model = build(load_dataset(generate("s", seed, tmp_path / "s", setups=True)))
+    ycols = setup_columns(model)[0]
+    values = []
+    for crash in (None, model.crash_basis()):
+        warm = WarmLp(relaxed(model.lp), 1, drop=REDUNDANT + LINKS)
+        warm.set_bounds(ycols, 0.0, 0.0)
+        result = warm.solve_staged(30.0, model.lp, "capacity", crash=crash)
+        assert result is not None
+        values.append(result[0])
+    assert values[1] == pytest.approx(values[0], rel=1e-9)
+    # HiGHS takes the crash mapped to the rows the instance keeps, and not unmapped
+    import highspy
+
+    from optimizer.backends.highs import install_basis
+
+    col, row = model.crash_basis()
+    assert len(row) > warm.h.getNumRow()
+    assert install_basis(highspy, warm.h, col, row[warm.row_of >= 0])
+    assert not install_basis(highspy, warm.h, col, row)

@@ -514,17 +514,25 @@ def _with_bounds(model: LinearModel, basis: Basis) -> LinearModel:
     return dataclasses.replace(model, lower=basis.lower, upper=basis.upper)
 
 
+def install_basis(hp: Any, h: Any, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+    """Give HiGHS instance ``h`` a basis in HiGHS's status codes; whether it took it
+    (if not, its next solve starts from scratch, as without one)."""
+    codes = [hp.HighsBasisStatus(i) for i in range(5)]
+    b = hp.HighsBasis()
+    b.col_status = [codes[s] for s in col_status.tolist()]
+    b.row_status = [codes[s] for s in row_status.tolist()]
+    b.valid = True
+    if h.setBasis(b) != hp.HighsStatus.kOk:
+        logger.debug("HiGHS refused the starting basis")
+        return False
+    return True
+
+
 def _set_basis(hp: Any, h: Any, basis: Basis, model: LinearModel) -> None:
     """Install ``basis`` (found under its own bounds, which the model in ``h`` has),
     then change the bounds to ``model``'s. HiGHS keeps the basis across the change (if
     it refuses the basis, the solve starts from scratch, as without one)."""
-    codes = [hp.HighsBasisStatus(i) for i in range(5)]
-    b = hp.HighsBasis()
-    b.col_status = [codes[s] for s in basis.col_status.tolist()]
-    b.row_status = [codes[s] for s in basis.rows_for(model).tolist()]
-    b.valid = True
-    if h.setBasis(b) != hp.HighsStatus.kOk:
-        logger.debug("HiGHS refused the starting basis")
+    install_basis(hp, h, basis.col_status, basis.rows_for(model))
     changed = np.flatnonzero((basis.lower != model.lower) | (basis.upper != model.upper))
     if len(changed):
         cols = changed.astype(np.int32)
