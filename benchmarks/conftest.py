@@ -34,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--setups", action="store_true", help="MILP datasets (setups, min lots)")
     group.addoption("--baselines", default="cbc,highs", help="PuLP baselines, or none")
     group.addoption("--time-limit", type=float, default=600.0, help="seconds per solve")
+    group.addoption(
+        "--seed", type=int, default=SEED, help="generator seed (1: the published tables)"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -55,10 +58,11 @@ def time_limit(pytestconfig: pytest.Config) -> float:
 def dataset_dir(
     size: str, pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A generated dataset folder (seed 1), its time limit set to ``--time-limit``."""
+    """A generated dataset folder (``--seed``, default 1), its time limit set to
+    ``--time-limit``."""
     setups = bool(pytestconfig.getoption("--setups"))
     out = tmp_path_factory.mktemp(f"{size}{'-setups' if setups else ''}")
-    folder = generate(size, SEED, out / "dataset", setups=setups)
+    folder = generate(size, int(pytestconfig.getoption("--seed")), out / "dataset", setups=setups)
     limit = float(pytestconfig.getoption("--time-limit"))
     toml = folder / "settings.toml"
     text = toml.read_text()
@@ -75,7 +79,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not TIMES:
         return
     tr = terminalreporter
-    tr.section("soe against the baselines (same datasets, same run)")
+    seed = tr.config.getoption("--seed")
+    tr.section(f"soe against the baselines (seed {seed}: same datasets, same run)")
     sizes = sorted({s for s, _ in TIMES}, key="s m l xl".split().index)
     tr.write_line(
         "size | soe end to end s | soe objective | baseline | baseline s (read+build+solve) |"
