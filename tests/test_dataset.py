@@ -519,3 +519,24 @@ def test_shipped_datasets_are_valid(name: str) -> None:
         warnings.simplefilter("ignore")
         ds = load_dataset(folder)
     assert len(ds.products) > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("product,period,quantity\nA,W1,60\nA,W2,x\n", 3),  # clean: one record a line
+        ("product,period,quantity\nA,W1,60\n\n\nA,W2,x\n", 5),  # blank lines counted
+        ('product,period,quantity\n"A",W1,60\nA,W2,x\n', 3),  # quoted cells
+        ('product,period,quantity\nA,"W\n1",60\nA,W2,x\n', 4),  # a cell over two lines
+        ("product,period,quantity\nA,W1\nA,W2,x\n", 3),  # a short record
+    ],
+)
+def test_problems_name_the_spreadsheet_row(tmp_path: Path, text: str, row: int) -> None:
+    """Every way of reading a CSV (the fast one for clean files, the line-by-line one)
+    reports the line a value is on."""
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text(text)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    located = [(p.file, p.row, p.column) for p in info.value.problems]
+    assert ("forecast.csv", row, "quantity") in located
