@@ -225,11 +225,18 @@ def _quoted(cells: list[str]) -> list[str]:
 
 def plain_decimals(values: np.ndarray) -> list[str]:
     """``0.00005`` rather than ``5e-05``; ``""`` for NaN; integers without ``.0``."""
-    out = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, values.tolist())]
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(values)
-        # repr writes an exponent below 1e-4 and from 1e16 on; NaN and zeros have their own
-        odd = np.flatnonzero(~(magnitude >= 1e-4) | (magnitude >= 1e16))
+        # whole numbers (most of a plan: zeros, full lots) as ints, the rest by repr
+        whole = (values == np.floor(values)) & (magnitude < 1e15)
+        # repr writes an exponent below 1e-4 and from 1e16 on; NaN has its own
+        odd = np.flatnonzero(~whole & (~(magnitude >= 1e-4) | (magnitude >= 1e16)))
+    if whole.all():
+        return list(map(str, values.astype(np.int64).tolist()))
+    cells = np.empty(len(values), dtype=object)
+    cells[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
+    cells[~whole] = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, values[~whole].tolist())]
+    out: list[str] = cells.tolist()
     for i in odd.tolist():
         v = float(values[i])
         if v != v:

@@ -43,6 +43,29 @@ def test_plain_decimals_read_back_to_the_same_number_without_an_exponent(
         assert float(t) == v
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(-(10**18), 10**18).map(float),
+            st.floats(allow_nan=True, allow_infinity=False, width=64),
+        ),
+        max_size=30,
+    )
+)
+def test_plain_decimals_of_whole_and_other_numbers(values: list[float]) -> None:
+    """Whole numbers (written by the int path) and the rest (by repr) mixed in one
+    column: each reads back, NaN is blank, a whole number has no decimal point below
+    1e16 (repr's own limit) and none ends in ``.0``."""
+    texts = plain_decimals(np.array(values, dtype=np.float64))
+    for v, t in zip(values, texts, strict=True):
+        if v != v:
+            assert t == ""
+            continue
+        assert float(t) == v and "e" not in t.lower() and not t.endswith(".0")
+        if v == int(v) and abs(v) < 1e16:
+            assert t == str(int(v))
+
+
 def test_csv_quotes_only_what_needs_it_and_reads_back(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
