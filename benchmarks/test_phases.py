@@ -25,7 +25,8 @@ from benchmarks.conftest import TIMES
 from formulations.allocation import build
 from optimizer import load_dataset
 from optimizer.backends import SolveOptions, get_backend
-from optimizer.solve import RELAX_FIRST, clean, plan, starting_basis
+from optimizer.heuristics import starting_basis
+from optimizer.solve import RELAX_FIRST, clean, plan
 from optimizer.verify import verify_plan
 
 ROUNDS = {"s": 5, "m": 3, "l": 1, "xl": 1}
@@ -81,7 +82,7 @@ def _solve_options(model: Any, ds: Any, time_limit: float) -> SolveOptions:
         time_limit=time_limit,
         mip_gap=ds.settings.solve.mip_gap,
         relax_first=() if model.lp.is_mip else RELAX_FIRST,
-        crash=starting_basis(model),
+        crash=None if model.lp.is_mip else starting_basis(model),
     )
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from formulations.allocation import AllocationModel
 from formulations.lp import LinearModel
+from optimizer.backends.base import Basis
 
 logger = logging.getLogger(__name__)
 
@@ -128,20 +129,18 @@ class WarmLp:
         time_limit: float,
         lp: LinearModel,
         block: str,
-        crash: tuple[np.ndarray, np.ndarray] | None = None,
+        crash: Basis | None = None,
     ) -> tuple[float, np.ndarray, np.ndarray] | None:
         """:meth:`solve` with the rows of ``block`` (of ``lp``, the model this instance
         was made from) first left free, then restored and solved on from that basis, as
         a pure LP's capacity rows are (docs/model.md); the first run starts from
-        ``crash`` (column and row statuses for ``lp``, e.g.
-        :meth:`~formulations.allocation.AllocationModel.crash_basis`; the rows this
-        instance left out must have their slacks basic in it)."""
+        ``crash``, a basis of ``lp`` (:func:`optimizer.heuristics.starting_basis`) whose
+        rows this instance left out have their slacks basic."""
         stop = time.perf_counter() + time_limit
         if crash is not None:
             from optimizer.backends.highs import install_basis
 
-            col, row = crash
-            install_basis(self._hp, self.h, col, row[self.row_of >= 0])
+            install_basis(self._hp, self.h, crash.col_status, crash.row_status[self.row_of >= 0])
         if block in lp.constraints:
             rows = np.arange(lp.constraints[block].start, lp.constraints[block].stop)
             rows = rows[self.row_of[rows] >= 0]

@@ -22,7 +22,13 @@ from optimizer.backends import Backend, Solution, SolveOptions, SolveStatus, get
 from optimizer.backends.base import Basis, Incumbents, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
-from optimizer.heuristics import SETUP_FREE_ROWS, idle_plan, mip_start, setup_free_start
+from optimizer.heuristics import (
+    SETUP_FREE_ROWS,
+    idle_plan,
+    mip_start,
+    setup_free_start,
+    starting_basis,
+)
 from optimizer.improve import SEARCH_MIN_SETUPS, WarmLp, improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
@@ -139,7 +145,7 @@ def plan(
                         log(f"soe: after setup local search, objective {value:,.2f}")
             options = _options(settings, deadline, log, start, progress)
             solution = backend.solve(
-                model.lp, dataclasses.replace(options, basis=basis, crash=starting_basis(model))
+                model.lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
             )
             solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
@@ -360,14 +366,10 @@ def _solve_concurrently(
     return solution, ours and values is not None and not np.array_equal(values, idle_plan(model))
 
 
-def starting_basis(model: AllocationModel) -> Basis | None:
-    """Where ``plan()`` starts an LP model's simplex without a given basis: the
-    formulation's just-in-time basis (:meth:`AllocationModel.crash_basis`); ``None``
-    for a MILP."""
-    if model.lp.is_mip:
-        return None
-    col, row = model.crash_basis()
-    return Basis(col, row, model.lp.lower, model.lp.upper)
+def _crash(model: AllocationModel) -> Basis | None:
+    """An LP model's starting basis when no basis is given (a MILP's branch and cut
+    takes none)."""
+    return None if model.lp.is_mip else starting_basis(model)
 
 
 def _options(

@@ -14,7 +14,7 @@ from formulations.allocation import build
 from formulations.lp import LinearModel
 from optimizer import Dataset, load_dataset
 from optimizer.backends import SolveOptions, get_backend
-from optimizer.heuristics import idle_plan, mip_start
+from optimizer.heuristics import idle_plan, mip_start, starting_basis
 
 RICH = dict(
     products="product,priority,shortage_cost,safety_stock,safety_stock_cost,initial_inventory\n"
@@ -137,7 +137,7 @@ def test_the_setup_free_lp_from_the_crash_basis(seed: int, tmp_path: Path) -> No
     model = build(load_dataset(generate("s", seed, tmp_path / "s", setups=True)))
     ycols = setup_columns(model)[0]
     values = []
-    for crash in (None, model.crash_basis()):
+    for crash in (None, starting_basis(model)):
         warm = WarmLp(relaxed(model.lp), 1, drop=REDUNDANT + LINKS)
         warm.set_bounds(ycols, 0.0, 0.0)
         result = warm.solve_staged(30.0, model.lp, "capacity", crash=crash)

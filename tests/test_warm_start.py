@@ -21,6 +21,7 @@ from optimizer.analysis.duals import shadow_prices
 from optimizer.backends.base import Basis, SolveOptions, SolveStatus
 from optimizer.backends.highs import HighsBackend
 from optimizer.dataset import Dataset, load_dataset
+from optimizer.heuristics import starting_basis
 from optimizer.solve import plan
 from tests.conftest import DATA
 
@@ -156,11 +157,6 @@ def test_a_basis_starts_a_model_with_rows_added(small: Dataset) -> None:
     assert warm.iterations < 5
 
 
-def _crash(model: Any) -> Basis:
-    col, row = model.crash_basis()
-    return Basis(col, row, model.lp.lower, model.lp.upper)
-
-
 def _basis_matrix(model: Any, basis: Basis) -> np.ndarray:
     """The basis matrix [A I] restricted to the basic columns and slacks, dense."""
     lp = model.lp
@@ -217,7 +213,7 @@ def test_the_crash_basis_makes_demand_just_in_time_on_the_cheapest_line(
 def test_the_crash_basis_is_never_singular(seed: int, tmp_path: Path) -> None:
     """Materials, safety stock, overtime and late shipments included (generated s)."""
     model = build(load_dataset(generate("s", seed, tmp_path / "s")))
-    basis = _crash(model)
+    basis = starting_basis(model)
     matrix = _basis_matrix(model, basis)
     assert matrix.shape == (model.lp.num_rows, model.lp.num_rows)
     assert np.linalg.matrix_rank(matrix) == model.lp.num_rows
@@ -228,7 +224,7 @@ def test_the_crash_basis_starts_near_the_optimum(small: Dataset) -> None:
     model = build(small)
     highs = HighsBackend()
     cold = highs.solve(model.lp, SolveOptions(threads=1))
-    crash = _crash(model)
+    crash = starting_basis(model)
     warm = highs.solve(model.lp, SolveOptions(threads=1, crash=crash))
     staged = highs.solve(model.lp, SolveOptions(threads=1, crash=crash, relax_first=("capacity",)))
     for s in (warm, staged):
@@ -245,7 +241,9 @@ def test_the_crash_basis_starts_near_the_optimum(small: Dataset) -> None:
     assert again.iterations == 0
 
 
-def test_plan_starts_an_lp_from_the_crash_basis(small: Dataset) -> None:
+def test_plan_starts_an_lp_from_the_crash_basis(
+    small: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``plan()`` hands the formulation's basis to the backend for an LP (not a MILP)."""
     seen: list[SolveOptions] = []
     original = HighsBackend.solve
@@ -254,10 +252,9 @@ def test_plan_starts_an_lp_from_the_crash_basis(small: Dataset) -> None:
         seen.append(options)
         return original(self, model, options)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(HighsBackend, "solve", spy)
-        plan(small)
-        plan(load_dataset(DATA / "bodywash"))
+    monkeypatch.setattr(HighsBackend, "solve", spy)
+    plan(small)
+    plan(load_dataset(DATA / "bodywash"))
     lp_options, milp_options = seen[0], seen[-1]
     assert lp_options.crash is not None and lp_options.relax_first == ("capacity",)
     assert milp_options.crash is None

@@ -166,11 +166,12 @@ class SolveOptions:
     """A lower bound known before the solve (soe's setup-free LP): progress lines show
     the better of it and the solver's."""
     relax_first: tuple[str, ...] = ()
-    """Row blocks (names in ``LinearModel.constraints``) an LP without a starting basis
-    is first solved without: HiGHS solves it with those rows free, then restores them
-    and goes on from the basis it found. Same optimum; on soe's allocation LP the
-    capacity rows, which tie every product of a line together, are what makes the dual
-    simplex's late iterations slow (size l: 13 s in one go, 7 s in two)."""
+    """Row blocks (names in ``LinearModel.constraints``) an LP without a :attr:`basis`
+    is first solved without (from its :attr:`crash` where given): HiGHS solves it with
+    those rows free, then restores them and goes on from the basis it found. Same
+    optimum; on soe's allocation LP the capacity rows, which tie every product of a line
+    together, are what makes the dual simplex's late iterations slow (size l: 13 s in
+    one go, 7 s in two)."""
 
 
 @dataclass
