@@ -18,6 +18,7 @@ import datetime as dt
 import io
 import logging
 import math
+import operator
 import re
 import tomllib
 import warnings
@@ -281,15 +282,30 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
+        header: list[str] | None = None
+        for record in reader:  # the first line that is not blank
+            if any(cell.strip() for cell in record):
+                header = record
+                break
+        if header is None:
+            problems.append(Problem(file.name, None, None, "the file has no header row"))
+            return None
+        top = reader.line_num  # the header's line
         width = len(header)
         if '"' not in text:  # one record a line, so a record's line is its position
             records = list(reader)
-            if all(len(r) == width and r[0].strip() for r in records):
-                frame = _raw_frame(file.name, header, records, problems)
-                return None if frame is None else _RawTable(table.name, file.name, frame)
+            clean = not _edge_blanks(text)
+            if all(map(width.__eq__, map(len, records))) and (
+                all(map(_FIRST, records)) if clean else all(r[0].strip() for r in records)
+            ):
+                frame = _raw_frame(file.name, header, records, problems, top, strip=not clean)
+                if frame is None:
+                    return None
+                lines = None if top == 1 else range(top + 1, top + 1 + len(records))
+                return _RawTable(table.name, file.name, frame, lines)
             reader = csv.reader(io.StringIO(text, newline=""))  # again, line by line
-            next(reader)
+            while reader.line_num < top:
+                next(reader)
         rows: list[list[str]] = []
         numbers: list[int] = []
         for record in reader:
@@ -315,28 +331,57 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
     except csv.Error as exc:
         problems.append(Problem(file.name, reader.line_num, None, f"not a valid CSV file: {exc}"))
         return None
-    frame = _raw_frame(file.name, header, rows, problems)
+    frame = _raw_frame(file.name, header, rows, problems, top)
     if frame is None:
         return None
     return _RawTable(table.name, file.name, frame, numbers)
 
 
+# What ``str.strip`` removes from ASCII text, but the line ends, with what it can stand
+# next to at the edge of a cell of a CSV text without quotes: a comma or a line end.
+_BLANKS = " \t\v\f\x1c\x1d\x1e\x1f"
+_BLANK_EDGES = [(b, tuple(e for s in ",\r\n" for e in (s + b, b + s))) for b in _BLANKS]
+
+
+def _edge_blanks(text: str) -> bool:
+    """Whether a cell of ``text`` (a CSV text without quotes) may start or end with a
+    blank, so that its cells must be stripped (a few substring searches, where one
+    regular expression over the text took 40 ms on generated l's orders)."""
+    if not text.isascii():
+        return True  # no-break and other Unicode spaces: strip every cell
+    return any(
+        b in text and (text.startswith(b) or text.endswith(b) or any(e in text for e in edges))
+        for b, edges in _BLANK_EDGES
+    )
+
+
+_FIRST = operator.itemgetter(0)
+
+
 def _raw_frame(
-    source: str, header: list[str], rows: list[list[str]], problems: list[Problem]
+    source: str,
+    header: list[str],
+    rows: list[list[str]],
+    problems: list[Problem],
+    top: int = 1,
+    *,
+    strip: bool = True,
 ) -> pd.DataFrame | None:
+    """The cells of ``rows`` as a frame of strings named by ``header`` (at line or row
+    ``top``); ``strip=False`` where no cell has blanks around it."""
     names = [h.strip().lower() for h in header]
     seen: set[str] = set()
     ok = True
     for h in names:
         if h and h in seen:
-            problems.append(Problem(source, 1, h, "this column appears twice in the header"))
+            problems.append(Problem(source, top, h, "this column appears twice in the header"))
             ok = False
         seen.add(h)
     if not ok:
         return None
     keep = [i for i, h in enumerate(names) if h]
     cells = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    columns = {names[i]: _stripped(cells[i]) for i in keep}
+    columns = {names[i]: _stripped(cells[i]) if strip else cells[i] for i in keep}
     return pd.DataFrame(columns, dtype=object, index=pd.RangeIndex(len(rows)))
 
 
@@ -395,13 +440,13 @@ def _read_workbook(
             if name not in sheets:
                 continue
             source = f"{book.name}, sheet {sheets[name]}"
-            header, rows, numbers = _sheet_rows(wb[sheets[name]])
+            header, top, rows, numbers = _sheet_rows(wb[sheets[name]])
             if header is None:
                 problems.append(
                     Problem(source, None, None, "the sheet is empty; it needs a header row")
                 )
                 continue
-            frame = _raw_frame(source, header, rows, problems)
+            frame = _raw_frame(source, header, rows, problems, top)
             if frame is not None:
                 raws[name] = _RawTable(name, source, frame, numbers)
         if "settings" in sheets:
@@ -432,8 +477,11 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _sheet_rows(ws: Any) -> tuple[list[str] | None, list[list[str]], list[int]]:
+def _sheet_rows(ws: Any) -> tuple[list[str] | None, int, list[list[str]], list[int]]:
+    """A sheet's header (its first row that is not blank), the header's row number, the
+    rows under it that are not blank (padded or cut to the header) and their numbers."""
     header: list[str] | None = None
+    top = 0
     rows: list[list[str]] = []
     numbers: list[int] = []
     for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -441,7 +489,7 @@ def _sheet_rows(ws: Any) -> tuple[list[str] | None, list[list[str]], list[int]]:
         if not any(cells):
             continue
         if header is None:
-            header = cells
+            header, top = cells, i
             width = len(header)
             continue
         rows.append(cells[:width] + [""] * (width - len(cells)))
@@ -451,17 +499,19 @@ def _sheet_rows(ws: Any) -> tuple[list[str] | None, list[list[str]], list[int]]:
         while header and not header[-1]:
             header.pop()
         rows = [r[: len(header)] for r in rows]
-    return header, rows, numbers
+    return header, top, rows, numbers
 
 
 def _settings_sheet(ws: Any, source: str, problems: list[Problem]) -> dict[str, Any]:
-    header, rows, numbers = _sheet_rows(ws)
+    header, top, rows, numbers = _sheet_rows(ws)
     result: dict[str, Any] = {}
     if header is None:
         return result
     names = [h.lower() for h in header]
     if "key" not in names or "value" not in names:
-        problems.append(Problem(source, 1, None, "the settings sheet needs columns key and value"))
+        problems.append(
+            Problem(source, top, None, "the settings sheet needs columns key and value")
+        )
         return result
     k, v = names.index("key"), names.index("value")
     for row, number in zip(rows, numbers, strict=True):

@@ -529,6 +529,10 @@ def test_shipped_datasets_are_valid(name: str) -> None:
         ('product,period,quantity\n"A",W1,60\nA,W2,x\n', 3),  # quoted cells
         ('product,period,quantity\nA,"W\n1",60\nA,W2,x\n', 4),  # a cell over two lines
         ("product,period,quantity\nA,W1\nA,W2,x\n", 3),  # a short record
+        ("\n\nproduct,period,quantity\nA,W1,60\nA,W2,x\n", 5),  # blank lines first
+        ('\n ,\nproduct,period,quantity\n"A",W1,60\nA,W2,x\n', 5),  # and quotes
+        ("\n\nproduct,period,quantity\nA,W1\nA,W2,x\n", 5),  # and a short record
+        ("product, period ,quantity\nA ,W1,60\nA,\tW2,x \n", 3),  # blanks to strip
     ],
 )
 def test_problems_name_the_spreadsheet_row(tmp_path: Path, text: str, row: int) -> None:
@@ -540,3 +544,45 @@ def test_problems_name_the_spreadsheet_row(tmp_path: Path, text: str, row: int) 
         load_dataset(folder)
     located = [(p.file, p.row, p.column) for p in info.value.problems]
     assert ("forecast.csv", row, "quantity") in located
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "product,period,quantity\nA,W1,60\nA,W2,5\n",
+        "\n\nproduct,period,quantity\nA,W1,60\nA,W2,5\n",  # blank lines before the header
+        " product , period,quantity\r\nA ,W1,60 \r\n\tA,W2 ,5\r\n",  # blanks, CRLF
+        "product,period,quantity\nA\xa0,W1,60\n\u2003A,W2,5\n",  # Unicode spaces
+        "product,period,quantity\nA,W1,60\x0c\nA\x1f,W2,5\n",  # ASCII control blanks
+        'product,period,quantity\n"A ",W1,60\nA,"W2",5\n',  # quoted
+    ],
+)
+def test_cells_are_read_stripped_on_every_path(tmp_path: Path, text: str) -> None:
+    """Whichever way a CSV is read, its cells come out as ``str.strip`` leaves them:
+    the same forecast as from the clean file."""
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = load_dataset(folder).forecast
+    assert fc[["product", "period"]].values.tolist() == [["A", "W1"], ["A", "W2"]]
+    assert fc["quantity"].tolist() == [60.0, 5.0]
+
+
+def test_a_header_repeated_column_names_its_line(tmp_path: Path) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text("\n\nproduct,period,period\nA,W1,60\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    located = [(p.file, p.row, p.column) for p in info.value.problems]
+    assert ("forecast.csv", 3, "period") in located
+
+
+def test_a_file_of_blank_cells_has_no_header(tmp_path: Path) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text(" , ,\n,,\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    assert any(
+        p.file == "forecast.csv" and "no header row" in p.message for p in info.value.problems
+    )

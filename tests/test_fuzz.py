@@ -403,6 +403,30 @@ def _crlf_and_case(rng: random.Random, folder: Path) -> str:
     return "file"
 
 
+def _blank_lines_first(rng: random.Random, folder: Path) -> str:
+    """Blank lines (or a row of empty cells) above the header: still valid."""
+    file = _pick(rng, folder)
+    blank = rng.choice(["\n", "\n\n", "\r\n", " \n", ",,\n"])
+    file.write_bytes(blank.encode() + file.read_bytes())
+    return "file"
+
+
+def _padded_cells(rng: random.Random, folder: Path) -> str:
+    """Cells with blanks around their values (spaces, a tab, a no-break space): still
+    valid, read as the values."""
+    file = _pick(rng, folder)
+    rows = _read_rows(file)
+    for _ in range(rng.randint(1, 5)):
+        cell = _pick_cell(rng, rows)
+        if cell is None:
+            return "file"
+        r, c = cell
+        pad = rng.choice([" ", "  ", "\t", "\xa0"])
+        rows[r][c] = rng.choice([pad + rows[r][c], rows[r][c] + pad, pad + rows[r][c] + pad])
+    _write_rows(file, rows)
+    return "cell"
+
+
 def _delete(rng: random.Random, folder: Path) -> str:
     rng.choice([*_csvs(folder), *folder.glob("settings.toml")]).unlink()
     return "file"
@@ -475,6 +499,8 @@ CORRUPTIONS: list[Corruption] = [
     _short_line,
     _unquoted_comma,
     _crlf_and_case,
+    _blank_lines_first,
+    _padded_cells,
     _delete,
     _unknown_file,
     _settings,
@@ -773,7 +799,7 @@ def test_fuzzed_datasets_sweep(tmp_path: Path, sentinel: Path) -> None:
 
 def test_fuzzed_dataset_with_reports(tmp_path: Path, sentinel: Path) -> None:
     """With the reports on (written inside the same atomic step as the plan tables)."""
-    outcomes = [_run_case(seed, tmp_path, sentinel, report=True) for seed in (5, 7)]
+    outcomes = [_run_case(seed, tmp_path, sentinel, report=True) for seed in (5, 6)]
     assert [o.describe() for o in outcomes if o.failure] == []
     assert {o.code for o in outcomes} == {0, 2}
 
