@@ -147,7 +147,9 @@ def _plan(args: argparse.Namespace) -> int:
             _err(f"error: {option}: {e['msg'].lower()}, got {e.get('input')!r}")
         return EXIT_INVALID
     for path, option in ((args.out, "--out"), (args.excel, "--excel")):
-        if path is not None and (problem := _unwritable(path, folder=option == "--out")):
+        if path is not None and (
+            problem := _unwritable(path, folder=option == "--out", dataset=args.dataset)
+        ):
             _err(f"error: {option} {path}: {problem}")
             return EXIT_INVALID
     _print_warnings(dataset)
@@ -207,10 +209,20 @@ _OPTIONS = {
 """The command-line option behind each overridable setting, for error messages."""
 
 
-def _unwritable(path: Path, folder: bool) -> str | None:
-    """Why ``path`` cannot be written (a folder, or a file), or ``None``."""
+def _unwritable(path: Path, folder: bool, dataset: Path) -> str | None:
+    """Why ``path`` cannot be written (a plan folder, or a file), or ``None``; never over
+    the ``dataset`` or a folder holding it, nor over a folder of other files."""
+    from optimizer.results import replace_problem
+
+    target, source = path.resolve(), dataset.resolve()
+    if target == source or (folder and target in source.parents):
+        return f"{'is' if target == source else 'holds'} the dataset; give another " + (
+            "folder (the plan replaces it as a whole)" if folder else "file"
+        )
     if path.exists() and path.is_dir() != folder:
         return "is a folder" if path.is_dir() else "is a file, not a folder"
+    if folder and (problem := replace_problem(target)):
+        return problem
     for parent in path.parents:
         if parent.exists():
             return None if parent.is_dir() else f"{parent} is a file, not a folder"

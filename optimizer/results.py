@@ -153,15 +153,25 @@ class Plan:
         ----------
         folder
             Target folder; replaced as a whole if it exists (only once the new plan
-            is complete).
+            is complete). An existing folder must be empty or a plan folder (it holds
+            ``summary.json``), so that no other files are removed with it.
         extra
             Called with the temporary folder to add more files (reports) before the
             rename; if it raises, nothing is written.
+
+        Raises
+        ------
+        NotADirectoryError
+            ``folder`` is a file.
+        FileExistsError
+            ``folder`` holds files but is not a plan folder.
         """
         tables = self.tables()
         target = Path(folder).resolve()
-        if target.exists() and not target.is_dir():
-            raise NotADirectoryError(f"{target} is a file, not a plan folder")
+        if problem := replace_problem(target):
+            if not target.is_dir():
+                raise NotADirectoryError(f"{target} {problem}")
+            raise FileExistsError(f"{target} {problem}")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
@@ -246,6 +256,21 @@ def plain_decimals(values: np.ndarray) -> list[str]:
         elif "e" in out[i]:
             out[i] = np.format_float_positional(v, unique=True, trim="-")
     return out
+
+
+def replace_problem(target: Path) -> str | None:
+    """Why a plan folder must not replace ``target``, or ``None`` (it does not exist, is
+    empty, or is a plan folder: it holds ``summary.json``)."""
+    if not target.exists():
+        return None
+    if not target.is_dir():
+        return "is a file, not a folder"
+    if (target / "summary.json").is_file() or not any(target.iterdir()):
+        return None
+    return (
+        "holds files and is not a plan folder (it has no summary.json); a plan replaces"
+        " its folder as a whole, so give a new or empty folder, or an earlier plan's"
+    )
 
 
 def _replace_folder(new: Path, target: Path) -> None:

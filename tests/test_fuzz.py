@@ -997,3 +997,54 @@ def test_bad_options_exit_2(tmp_path: Path, options: list[str], message: str) ->
     assert code == 2 and message in text and "internal error" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert file.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("ds", "--out {root}/ds: is the dataset; give another folder"),
+        (".", "--out .: holds the dataset; give another folder"),
+        ("mine", "--out {root}/mine: holds files and is not a plan folder"),
+    ],
+)
+def test_the_plan_never_replaces_the_dataset_or_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, message: str
+) -> None:
+    """``--out`` is replaced as a whole: naming the dataset's folder, a folder that holds
+    it, or a folder of other files, deleted them with it. Now exit 2, nothing touched."""
+    shutil.copytree(DATA / "tiny", tmp_path / "ds")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    target = out if out == "." else str(tmp_path / out)
+    code, text = run_cli(["plan", str(tmp_path / "ds"), "--out", target, "--no-report"])
+    assert code == 2 and message.format(root=tmp_path) in text, text
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_the_excel_file_is_never_the_dataset(tmp_path: Path) -> None:
+    """``--excel`` naming the dataset's own workbook overwrote it with the plan."""
+    book = tmp_path / "tiny.xlsx"
+    _workbook(DATA / "tiny", random.Random(0)).save(book)
+    data = book.read_bytes()
+    code, text = run_cli(["plan", str(book), "--out", str(tmp_path / "q"), "--excel", str(book)])
+    assert code == 2 and "is the dataset; give another file" in text, text
+    assert book.read_bytes() == data and not (tmp_path / "q").exists()
+
+
+def test_a_plan_replaces_an_empty_folder_or_an_earlier_plan(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target in (empty, empty):  # the second time it is a plan folder
+        code, text = run_cli(["plan", str(DATA / "tiny"), "--out", str(target), "--no-report"])
+        assert code == 0, text
+        assert (target / "summary.json").is_file()
+
+
+def test_plan_write_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
+    result = plan(load_dataset(DATA / "tiny"))
+    (tmp_path / "notes.txt").write_text("mine\n")
+    with pytest.raises(FileExistsError, match="not a plan folder"):
+        result.write(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
