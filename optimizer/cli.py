@@ -248,7 +248,11 @@ def _report(args: argparse.Namespace) -> int:
     from optimizer.reports import report_from_folder
 
     dataset = _load(args.dataset)
-    out = report_from_folder(dataset, args.plan, args.out)
+    try:
+        out = report_from_folder(dataset, args.plan, args.out)
+    except VerificationError as exc:  # the plan folder is the bad input here
+        _err(f"error: {args.plan}: {exc}\nno report was written (see soe check).")
+        return EXIT_INVALID
     print(f"report written to {out}")
     return EXIT_OK
 

@@ -20,10 +20,11 @@ import pytest
 from optimizer import Dataset, load_dataset
 from optimizer.analysis import BOTTLENECK_COLUMNS, CAUSE_COLUMNS, EXCEPTION_COLUMNS
 from optimizer.cli import main
+from optimizer.exceptions import SoeError
 from optimizer.reports import REPORT_FILES, read_plan, report_from_folder, write_reports
 from optimizer.results import Plan
 from optimizer.solve import plan as solve
-from tests.conftest import write_tables
+from tests.conftest import DATA, write_tables
 
 # A (tier 1) and B (tier 2) share line L1 (10 h at 10 units/h: 100 a week for 120 of
 # demand); B also needs a cap M per unit: 30 in stock, the next 100 arrive in W3 with
@@ -161,6 +162,45 @@ def test_cli_report(planned: tuple[Dataset, Plan, Path], tmp_path: Path) -> None
     assert main(["report", str(dataset), str(folder), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "tradeoffs.md").is_file()
     assert main(["report", str(dataset), str(tmp_path / "nothing"), "--out", str(tmp_path)]) != 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (None, "the plan breaks"),  # a plan made for another dataset
+        ({"summary.json": "{"}, "summary.json cannot be read"),
+        (
+            {"production.csv": "product,line,period,quantity,hours,setup\nA,L1,W1,abc,1,true\n"},
+            "'abc' is not a finite number",
+        ),
+    ],
+)
+def test_report_refuses_a_plan_that_does_not_hold(
+    planned: tuple[Dataset, Plan, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    damage: dict[str, str] | None,
+    message: str,
+) -> None:
+    """``soe report`` wrote a report for any plan folder: one made for another dataset,
+    or edited since, gave a report about a plan that is not there (or an internal error
+    for a damaged summary). Now it checks the folder first: exit 2, nothing written."""
+    ds, _, folder = planned
+    dataset = folder.parent / "caps"
+    if damage is None:
+        dataset = DATA / "tiny"
+    else:
+        folder = Path(shutil.copytree(folder, tmp_path / "edited"))
+        for name, text in damage.items():
+            (folder / name).write_text(text)
+    out = tmp_path / "r"
+    assert main(["report", str(dataset), str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "no report was written" in err and "internal error" not in err
+    assert not out.exists()
+    if damage and "summary.json" in damage:
+        with pytest.raises(SoeError, match="not a plan summary"):
+            read_plan(folder)
 
 
 def test_a_failed_analysis_still_writes_the_plan_workbook(

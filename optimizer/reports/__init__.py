@@ -228,10 +228,13 @@ def read_plan(folder: str | Path) -> Plan:
     path = folder / "summary.json"
     if not path.is_file():
         raise SoeError(f"{folder}: no summary.json; is it a plan folder?")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    for key in ("objective_terms", "fill_rate", "on_time_rate"):
-        data[key] = {k: v for k, v in (data.get(key) or {}).items() if v is not None}
-    summary = Summary.model_validate(data)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("objective_terms", "fill_rate", "on_time_rate"):
+            data[key] = {k: v for k, v in (data.get(key) or {}).items() if v is not None}
+        summary = Summary.model_validate(data)
+    except (ValueError, TypeError, AttributeError) as exc:  # JSON, or not a summary
+        raise SoeError(f"{path}: not a plan summary: {exc}") from None
     return Plan(summary, tables, folder.name)
 
 
@@ -252,7 +255,18 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
     -------
     Path
         ``out``.
+
+    Raises
+    ------
+    VerificationError
+        The plan folder does not hold the dataset's constraints (it was made for
+        another dataset, or edited since): its report would be about another plan.
     """
+    from optimizer.exceptions import VerificationError
+    from optimizer.verify import verify_folder
+
+    if violations := verify_folder(dataset, plan_folder):
+        raise VerificationError(violations)
     plan = read_plan(plan_folder)
     if not plan.summary.has_solution:
         from optimizer.exceptions import NoSolutionError
