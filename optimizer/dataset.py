@@ -37,6 +37,7 @@ from optimizer.settings import Settings
 logger = logging.getLogger(__name__)
 
 _MAX_ROWS_PER_PROBLEM = 10
+_MISSING_COLUMN = "required column is missing from the header"
 """Rows listed for one kind of problem in one column before the rest are counted."""
 
 
@@ -174,10 +175,13 @@ class Dataset(BaseModel):
 class _RawTable:
     """A table as read: all cells as stripped strings, with spreadsheet row numbers."""
 
-    def __init__(self, table: str, source: str, frame: pd.DataFrame, rows: Any = None) -> None:
+    def __init__(
+        self, table: str, source: str, frame: pd.DataFrame, rows: Any = None, header: int = 1
+    ) -> None:
         self.table = table
         self.source = source
         self.frame = frame
+        self.header = header  # the header's row
         self.rows: np.ndarray = (
             np.asarray(rows, dtype=np.int64)
             if rows is not None
@@ -302,7 +306,7 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
                 if frame is None:
                     return None
                 lines = None if top == 1 else range(top + 1, top + 1 + len(records))
-                return _RawTable(table.name, file.name, frame, lines)
+                return _RawTable(table.name, file.name, frame, lines, top)
             reader = csv.reader(io.StringIO(text, newline=""))  # again, line by line
             while reader.line_num < top:
                 next(reader)
@@ -334,7 +338,7 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
     frame = _raw_frame(file.name, header, rows, problems, top)
     if frame is None:
         return None
-    return _RawTable(table.name, file.name, frame, numbers)
+    return _RawTable(table.name, file.name, frame, numbers, top)
 
 
 # What ``str.strip`` removes from ASCII text, but the line ends, with what it can stand
@@ -448,7 +452,7 @@ def _read_workbook(
                 continue
             frame = _raw_frame(source, header, rows, problems, top)
             if frame is not None:
-                raws[name] = _RawTable(name, source, frame, numbers)
+                raws[name] = _RawTable(name, source, frame, numbers, top)
         if "settings" in sheets:
             settings_raw = _settings_sheet(
                 wb[sheets["settings"]], f"{book.name}, sheet settings", problems
@@ -602,9 +606,7 @@ def _parse_table(raw: _RawTable, table: Table, check: _Checker) -> pd.DataFrame:
     for col in table.columns:
         if col.name not in frame.columns:
             if col.required:
-                check.problems.append(
-                    Problem(raw.source, 1, col.name, "required column is missing from the header")
-                )
+                check.problems.append(Problem(raw.source, raw.header, col.name, _MISSING_COLUMN))
             out[col.name] = _default_column(col, n)
             continue
         out[col.name] = _parse_column(raw, col, frame[col.name].to_numpy(dtype=object), check)
@@ -851,6 +853,8 @@ def _build(
     elif "orders" in raws and (frames["orders"]["customer"] != "").any():
         notes.append("customers.csv is missing: orders take their own or their product's priority")
 
+    _coefficient_spans(frames, raws, check)
+
     # products: initial inventory within the cap
     prod = frames["products"]
     if "products" in raws:
@@ -894,7 +898,11 @@ def _build(
             frame["period"] = periods["period"].to_numpy(dtype=object)[resolved]
             frames[t] = frame[keep].reset_index(drop=True)
             raws[t] = _RawTable(
-                t, raws[t].source, raws[t].frame[keep].reset_index(drop=True), raws[t].rows[keep]
+                t,
+                raws[t].source,
+                raws[t].frame[keep].reset_index(drop=True),
+                raws[t].rows[keep],
+                raws[t].header,
             )
 
         for t in ("forecast", "previous_plan"):
@@ -917,6 +925,7 @@ def _build(
                 raws[t].source,
                 raws[t].frame[~unknown].reset_index(drop=True),
                 raws[t].rows[~unknown],
+                raws[t].header,
             )
 
     # previous plan rows with no routing are left out
@@ -991,6 +1000,74 @@ def _build(
     for note in notes:
         warnings.warn(note, DatasetWarning, stacklevel=3)
     return dataset.model_copy(update={"warnings": tuple(notes)})
+
+
+MAX_SPAN = 1e9
+"""Widest ratio between two coefficients of one row of the model that soe accepts: LP
+solvers count a coefficient below ``1e-9`` of its row's largest as zero (HiGHS's
+``small_matrix_value``), so beyond it a product's use of a material or a line vanishes."""
+
+
+def _coefficient_spans(
+    frames: dict[str, pd.DataFrame], raws: dict[str, _RawTable], check: _Checker
+) -> None:
+    """A material's quantities per unit, or a line's hours per unit (``1 / rate``) and
+    setup hours, beside the 1 of a unit of stock or an hour of overtime in the same row,
+    spanning more than :data:`MAX_SPAN` (a corrupted BOM of 10^11 caps per bottle made
+    the solver drop the other products' use of the caps, and the plan failed its check)."""
+    bom = frames["bom"]
+    if "bom" in raws and len(bom):
+        _spans(
+            raws["bom"],
+            bom["material"].to_numpy(dtype=object),
+            {"quantity_per_unit": bom["quantity_per_unit"].to_numpy(dtype=np.float64)},
+            "material {}: quantities per unit",
+            "a unit of its stock",
+            check,
+        )
+    rt = frames["routings"]
+    if "routings" in raws and len(rt):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_unit = 1.0 / rt["rate"].to_numpy(dtype=np.float64)
+        _spans(
+            raws["routings"],
+            rt["line"].to_numpy(dtype=object),
+            {"rate": per_unit, "setup_hours": rt["setup_hours"].to_numpy(dtype=np.float64)},
+            "line {}: hours per unit (1 / rate) and setup hours",
+            "an hour of overtime",
+            check,
+        )
+
+
+def _spans(
+    raw: _RawTable,
+    groups: np.ndarray,
+    columns: dict[str, np.ndarray],
+    label: str,
+    unit: str,
+    check: _Checker,
+) -> None:
+    """One problem per group whose positive values, with 1, span more than MAX_SPAN, at
+    the row and column of the value farthest from 1."""
+    for g in pd.unique(groups):
+        rows = groups == g
+        lo = hi = 1.0
+        worst: tuple[float, int, str] = (0.0, -1, "")
+        for name, values in columns.items():
+            v = np.where(rows & np.isfinite(values) & (values > 0), values, 1.0)
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+            far = np.abs(np.log10(v))
+            i = int(far.argmax())
+            if far[i] > worst[0]:
+                worst = (float(far[i]), i, name)
+        if hi / lo > MAX_SPAN:
+            _, i, name = worst
+            text = (
+                f"{label.format(g)} range from {lo:.3g} to {hi:.3g} (beside 1 for {unit}),"
+                f" wider than the {MAX_SPAN:.0e} an LP solver resolves in one row:"
+                " check the unit"
+            )
+            check.rows(raw, np.arange(len(groups)) == i, name, text)
 
 
 def _entry_problems(

@@ -578,6 +578,15 @@ def test_a_header_repeated_column_names_its_line(tmp_path: Path) -> None:
     assert ("forecast.csv", 3, "period") in located
 
 
+def test_a_missing_column_names_the_header_line(tmp_path: Path) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text("\n\nproduct,period\nA,W1\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    located = [(p.file, p.row, p.column) for p in info.value.problems]
+    assert ("forecast.csv", 3, "quantity") in located
+
+
 def test_a_file_of_blank_cells_has_no_header(tmp_path: Path) -> None:
     folder = _broken_folder(tmp_path, {})
     (folder / "forecast.csv").write_text(" , ,\n,,\n")

@@ -960,6 +960,55 @@ def test_huge_tier_number(tmp_path: Path) -> None:
     assert code == 2 and "settings, column priority.tier_weight_base: tier 1000000000" in text
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (
+            {"bom": "product,material,quantity_per_unit\nA,M1,1\nB,M1,1e11\nC,M2,2\n"},
+            ("bom.csv", 3, "quantity_per_unit"),
+        ),
+        (
+            {"routings": "product,line,rate\nA,L1,1e-12\nB,L1,10\nB,L2,8\nC,L2,5\n"},
+            ("routings.csv", 2, "rate"),
+        ),
+    ],
+)
+def test_a_row_spanning_more_than_a_solver_resolves(
+    tmp_path: Path, change: dict[str, str], where: tuple[str, int, str]
+) -> None:
+    """Found by the fuzzer (seed 2035: 10^11 units of M1 per unit of B): HiGHS dropped
+    A's use of M1 beside it, and the plan failed verification (exit 1). Coefficients of
+    one row spanning more than 10^9 are now a located validation error."""
+    with pytest.raises(DatasetError) as info:
+        load_dataset(write_tables(tmp_path / "ds", {**RICH, **change}))
+    located = [(p.file, p.row, p.column) for p in info.value.problems]
+    assert located == [where]
+    assert "wider than the 1e+09 an LP solver resolves in one row" in str(info.value)
+
+
+def test_a_tiny_production_with_a_large_coefficient_is_kept(tmp_path: Path) -> None:
+    """With 10^9 units of M1 per unit of B and half a unit of M1, the LP makes 5e-10
+    units of B (it saves holding the M1). Cleaning solver noise took every value below
+    1e-9 away, the production but not its consumption, and the plan failed its check;
+    a value is now noise only if its effect on its rows is."""
+    tables = {
+        **RICH,
+        "bom": "product,material,quantity_per_unit\nA,M1,1\nB,M1,1e9\nC,M2,2\n",
+        "materials": "material,initial_inventory,holding_cost\nM1,0.5,0.01\nM2,40,0\n",
+        "receipts": "material,period,quantity,po,supplier\nM2,2026-12-08,30,PO2,Supplier Two\n",
+    }
+    folder = write_tables(tmp_path / "ds", tables)
+    code, text = run_cli(["plan", str(folder), "--out", str(tmp_path / "plan"), "--no-report"])
+    assert code == 0, text
+    ds = load_dataset(folder)
+    assert verify_folder(ds, tmp_path / "plan") == []
+    made = pd.read_csv(tmp_path / "plan" / "production.csv")
+    b = made.loc[made["product"] == "B", "quantity"].sum()
+    assert 0 < b < 1e-9
+    used = pd.read_csv(tmp_path / "plan" / "materials.csv")
+    assert used.loc[used["material"] == "M1", "consumed"].sum() == pytest.approx(b * 1e9)
+
+
 def test_settings_given_to_plan_are_checked_against_the_tables() -> None:
     """``plan(dataset, settings)`` (and ``Dataset.replace(settings=...)``) applies the
     rules that tie settings to the tables, as loading does."""
