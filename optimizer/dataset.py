@@ -37,8 +37,8 @@ from optimizer.settings import Settings
 logger = logging.getLogger(__name__)
 
 _MAX_ROWS_PER_PROBLEM = 10
-_MISSING_COLUMN = "required column is missing from the header"
 """Rows listed for one kind of problem in one column before the rest are counted."""
+_MISSING_COLUMN = "required column is missing from the header"
 
 
 class Dataset(BaseModel):
@@ -1049,25 +1049,26 @@ def _spans(
 ) -> None:
     """One problem per group whose positive values, with 1, span more than MAX_SPAN, at
     the row and column of the value farthest from 1."""
-    for g in pd.unique(groups):
-        rows = groups == g
-        lo = hi = 1.0
-        worst: tuple[float, int, str] = (0.0, -1, "")
-        for name, values in columns.items():
-            v = np.where(rows & np.isfinite(values) & (values > 0), values, 1.0)
-            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
-            far = np.abs(np.log10(v))
-            i = int(far.argmax())
-            if far[i] > worst[0]:
-                worst = (float(far[i]), i, name)
-        if hi / lo > MAX_SPAN:
-            _, i, name = worst
-            text = (
-                f"{label.format(g)} range from {lo:.3g} to {hi:.3g} (beside 1 for {unit}),"
-                f" wider than the {MAX_SPAN:.0e} an LP solver resolves in one row:"
-                " check the unit"
-            )
-            check.rows(raw, np.arange(len(groups)) == i, name, text)
+    codes, names = pd.factorize(groups)
+    lo = np.ones(len(names))
+    hi = np.ones(len(names))
+    kept = {}
+    for name, values in columns.items():
+        v = np.where(np.isfinite(values) & (values > 0), values, 1.0)
+        np.minimum.at(lo, codes, v)
+        np.maximum.at(hi, codes, v)
+        kept[name] = v
+    for g in np.flatnonzero(hi / lo > MAX_SPAN):  # rare: a row of one group at a time
+        rows = codes == g
+        far = {name: np.where(rows, np.abs(np.log10(v)), -1.0) for name, v in kept.items()}
+        name = max(far, key=lambda n: float(far[n].max()))
+        i = int(far[name].argmax())
+        text = (
+            f"{label.format(names[g])} range from {lo[g]:.3g} to {hi[g]:.3g} (beside 1 for"
+            f" {unit}), wider than the {MAX_SPAN:.0e} an LP solver resolves in one row:"
+            " check the unit"
+        )
+        check.rows(raw, np.arange(len(groups)) == i, name, text)
 
 
 def _entry_problems(

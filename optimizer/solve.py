@@ -563,9 +563,10 @@ def clean(lp: LinearModel, values: np.ndarray) -> np.ndarray:
     effect on each of its rows is below 1e-9 (the value times its column's largest
     coefficient, or the value alone where no coefficient is above 1).
 
-    Scaled so: with 10^11 units of a material per unit of a product (a corrupted BOM),
-    the LP made 4.5e-10 units of it, consuming 45 units; a plain 1e-9 cut took the
-    production away and left the consumption, and the plan failed verification."""
+    Scaled so: with 10^9 units of a material per unit of a product and half a unit of
+    it in stock, the LP makes 5e-10 units of the product (it saves holding the
+    material); a plain 1e-9 cut took that production away but left its consumption,
+    and the plan failed verification."""
     v = np.clip(values, lp.lower, lp.upper)
     v = np.where(lp.integer, np.round(v), v)
     v[np.abs(v) * _column_scale(lp) < 1e-9] = 0.0
