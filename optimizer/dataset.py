@@ -128,7 +128,9 @@ class Dataset(BaseModel):
     def replace(self, **changes: Any) -> Dataset:
         """A re-validated copy with some tables (or ``settings``) replaced.
 
-        Unchanged tables are shared, not copied. Use it for what-if scenarios.
+        Unchanged tables are shared, not copied. Use it for what-if scenarios. A name
+        that is no table (``line=`` for ``lines=``) is a :class:`DatasetError`, not
+        ignored.
         """
         if set(changes) <= {"settings", "name"}:
             copy = self.model_copy(update=changes)
@@ -139,8 +141,8 @@ class Dataset(BaseModel):
         for t in ("orders", "receipts"):
             tables[t] = tables[t].drop(columns=["past_due"], errors="ignore")
         for t, frame in changes.items():
-            if t in TABLES:
-                tables[t] = frame
+            if t not in ("settings", "name"):
+                tables[t] = frame  # an unknown name is reported, as by from_frames
         if not self.has_customers and "customers" not in changes:
             tables.pop("customers")
         if not self.has_previous_plan and "previous_plan" not in changes:

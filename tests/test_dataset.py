@@ -500,6 +500,14 @@ def test_replace_makes_a_validated_copy(make: Callable[..., Dataset]) -> None:
         ds.replace(lines=pd.DataFrame({"line": ["L1"], "hours": [-1.0]}))
 
 
+def test_replace_with_an_unknown_table_is_an_error(make: Callable[..., Dataset]) -> None:
+    """``ds.replace(line=...)`` (for ``lines=``) was silently ignored: the what-if
+    planned the unchanged dataset."""
+    ds = make()
+    with pytest.raises(DatasetError, match=r"line \(frame\): unknown table"):
+        ds.replace(line=pd.DataFrame({"line": ["L1"], "hours": [99.0]}))
+
+
 def test_dataset_is_frozen_and_picklable(make: Callable[..., Dataset]) -> None:
     import pickle
 
