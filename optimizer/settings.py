@@ -64,7 +64,8 @@ class Settings(_Section):
     exceptions: ExceptionSettings = ExceptionSettings()
 
     def with_overrides(self, **dotted: Any) -> Settings:
-        """A copy with ``solve__time_limit_s=30``-style overrides (``None`` ignored).
+        """A copy with ``solve__time_limit_s=30``-style overrides (``None`` ignored); an
+        unknown section or field fails validation, as in ``settings.toml``.
 
         Examples
         --------
@@ -76,5 +77,12 @@ class Settings(_Section):
             if value is None:
                 continue
             section, _, field = key.partition("__")
-            data[section][field] = value
+            if not field:
+                raise ValueError(
+                    f"override {key!r}: name it section__field, as solve__time_limit_s"
+                )
+            sub = data.setdefault(section, {})  # an unknown section fails validation
+            if not isinstance(sub, dict):  # pragma: no cover - every section is a model
+                raise ValueError(f"override {key!r}: {section} is not a section")
+            sub[field] = value
         return Settings.model_validate(data)

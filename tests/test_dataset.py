@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -603,3 +604,19 @@ def test_a_file_of_blank_cells_has_no_header(tmp_path: Path) -> None:
     assert any(
         p.file == "forecast.csv" and "no header row" in p.message for p in info.value.problems
     )
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "message"),
+    [
+        ({"solver__time_limit_s": 5}, ValidationError, "solver"),  # a section misspelt
+        ({"solve__time_limit": 5}, ValidationError, "solve.time_limit"),  # a field misspelt
+        ({"time_limit_s": 5}, ValueError, "name it section__field"),  # no section
+    ],
+)
+def test_settings_overrides_name_what_is_wrong(
+    override: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """A misspelt section raised a bare ``KeyError: 'solver'``."""
+    with pytest.raises(error, match=message):
+        Settings().with_overrides(**override)
