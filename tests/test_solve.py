@@ -175,6 +175,81 @@ def test_an_interrupted_search_stops_the_branch_and_cut_beside_it(
     assert seen == [True]  # told to stop, not left to run to its 30 s
 
 
+def _branch_and_cut_ending(status: SolveStatus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The branch and cut beside the search ends as soon as the search has a plan: with
+    that plan (``FEASIBLE``, as if stopped by the time limit a round of cuts early, or
+    ``OPTIMAL``) or with none (``NO_SOLUTION``)."""
+    import threading
+    import time
+
+    real = HighsBackend.solve
+
+    def ends(self: HighsBackend, model: Any, options: Any) -> Solution:
+        if options.incumbents is None:
+            return real(self, model, options)
+        until = time.perf_counter() + 30
+        while options.incumbents.best()[1] is None and time.perf_counter() < until:
+            threading.Event().wait(0.01)
+        objective, values = options.incumbents.best()
+        if status is SolveStatus.NO_SOLUTION or values is None:
+            return Solution(SolveStatus.NO_SOLUTION)
+        return Solution(status, values=values.copy(), objective=objective, bound=0.0, gap=1.0)
+
+    monkeypatch.setattr(HighsBackend, "solve", ends)
+
+
+@pytest.mark.parametrize(
+    ("status", "search_goes_on"),
+    [(SolveStatus.FEASIBLE, True), (SolveStatus.NO_SOLUTION, True), (SolveStatus.OPTIMAL, False)],
+)
+def test_the_search_goes_on_when_the_branch_and_cut_stops_early(
+    bodywash: Dataset,
+    side_by_side: None,
+    monkeypatch: pytest.MonkeyPatch,
+    status: SolveStatus,
+    search_goes_on: bool,
+) -> None:
+    """HiGHS stops a round of root cuts before the time limit when the next round would
+    end after it; the search stopped with it, and a 10 s limit on generated m with
+    setups ended at 8 s. Now only a proven (or failed) branch and cut stops it."""
+    import threading
+
+    _branch_and_cut_ending(status, monkeypatch)
+    seen: list[bool] = []
+    real_improve = solve_module.improve
+
+    def watched(*args: Any, stop: Any, **kwargs: Any) -> Any:
+        for _ in range(3000):  # until the branch and cut has ended (at most 30 s)
+            if not any(t.name == "soe-branch-and-cut" for t in threading.enumerate()):
+                break
+            threading.Event().wait(0.01)
+        seen.append(stop())
+        return real_improve(*args, stop=stop, **kwargs)
+
+    monkeypatch.setattr(solve_module, "improve", watched)
+    result = plan(bodywash)  # verified inside plan()
+    assert result.has_solution
+    assert seen == [not search_goes_on]
+
+
+def test_a_tie_keeps_the_searchs_plan_unpolished(
+    bodywash: Dataset, side_by_side: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The branch and cut returning the search's own plan (it took it as its incumbent)
+    used to send that plan through the polish LP again (1.4 s on generated m with
+    setups, after the time limit): a tie now keeps the search's plan, an LP optimum for
+    its setups already."""
+    _branch_and_cut_ending(SolveStatus.FEASIBLE, monkeypatch)
+    monkeypatch.setattr(solve_module, "improve", lambda model, start, *a, **k: start)
+
+    def no_polish(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the search's plan was polished again")
+
+    monkeypatch.setattr(solve_module, "_polish", no_polish)
+    result = plan(bodywash)
+    assert result.has_solution and result.summary.status == "feasible"
+
+
 def test_a_bound_soe_found_itself_raises_the_solvers_where_it_is_lower() -> None:
     from optimizer.backends.base import Limit
     from optimizer.solve import _with_floor
