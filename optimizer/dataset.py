@@ -441,6 +441,8 @@ def _read_workbook(
     raws: dict[str, _RawTable] = {}
     settings_raw: dict[str, Any] | None = None
     sheets = {s.strip().lower(): s for s in wb.sheetnames}
+    if _has_formulas(book):
+        _unsaved_formulas(book, openpyxl, [sheets[s] for s in TABLES if s in sheets], problems)
     try:
         for name in TABLES:
             if name not in sheets:
@@ -465,6 +467,63 @@ def _read_workbook(
     finally:
         wb.close()
     return raws, settings_raw, f"{book.name}, sheet settings"
+
+
+def _has_formulas(book: Path) -> bool:
+    """Whether any sheet of the workbook holds a formula (a look at its XML, cheap)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(book) as z:
+            return any(
+                b"<f" in z.read(n)
+                for n in z.namelist()
+                if n.startswith("xl/worksheets/") and n.endswith(".xml")
+            )
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False  # openpyxl has opened it: its own reading decides
+
+
+def _unsaved_formulas(
+    book: Path, openpyxl: Any, sheets: list[str], problems: list[Problem]
+) -> None:
+    """A problem for every formula cell with no saved value. A workbook written by a
+    program (not saved by Excel or LibreOffice) has none, and the cell reads as blank:
+    an optional cell would silently take its default."""
+    formulas = openpyxl.load_workbook(book, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(book, read_only=True, data_only=True)
+    try:
+        for sheet in sheets:
+            source = f"{book.name}, sheet {sheet}"
+            header: list[str] | None = None
+            for i, (fs, vs) in enumerate(
+                zip(
+                    formulas[sheet].iter_rows(values_only=True),
+                    values[sheet].iter_rows(values_only=True),
+                    strict=False,
+                ),
+                start=1,
+            ):
+                if header is None:
+                    if any(_cell_text(v) for v in vs):
+                        header = [_cell_text(v).lower() for v in vs]
+                    continue
+                for c, (f, v) in enumerate(zip(fs, vs, strict=False)):
+                    if isinstance(f, str) and f.startswith("=") and v is None:
+                        name = header[c] if c < len(header) and header[c] else None
+                        problems.append(
+                            Problem(
+                                source,
+                                i,
+                                name,
+                                f"holds the formula {f} but no saved value (the workbook was"
+                                " not saved by Excel or LibreOffice, which store the values):"
+                                " open and save it there, or type the number",
+                            )
+                        )
+    finally:
+        formulas.close()
+        values.close()
 
 
 def _cell_text(value: Any) -> str:

@@ -1097,3 +1097,42 @@ def test_plan_write_refuses_a_folder_of_other_files(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match="not a plan folder"):
         result.write(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def _with_saved_value(book: Path, formula: bytes, value: bytes) -> None:
+    """Store ``value`` as the saved result of ``formula``, as Excel does on saving
+    (openpyxl writes formulas without one)."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(book) as z:
+        for n in z.namelist():
+            parts[n] = z.read(n)
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(
+                n,
+                data.replace(
+                    b"<f>" + formula + b"</f><v />", b"<f>" + formula + b"</f><v>" + value + b"</v>"
+                ),
+            )
+
+
+@pytest.mark.parametrize(("column", "name"), [(4, "shortage_cost"), (3, "holding_cost")])
+def test_a_formula_without_a_saved_value_is_located(tmp_path: Path, column: int, name: str) -> None:
+    """A workbook written by a program holds formulas without their values: the cell read
+    as blank, an error without its cause where a value is required, and the default
+    (0) where not. Now located, with the fix; a saved value is read as the number."""
+    book = _workbook(DATA / "tiny", random.Random(0))
+    book["products"].cell(row=2, column=column).value = "=2+3"
+    path = tmp_path / "tiny.xlsx"
+    book.save(path)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(path)
+    hits = [
+        p for p in info.value.problems if "holds the formula =2+3 but no saved value" in p.message
+    ]
+    assert [(p.file, p.row, p.column) for p in hits] == [("tiny.xlsx, sheet products", 2, name)]
+    _with_saved_value(path, b"2+3", b"5")
+    ds = load_dataset(path)
+    assert ds.products.loc[0, name] == 5.0
