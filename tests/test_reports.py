@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer import Dataset, load_dataset
+from optimizer import Dataset, DatasetWarning, load_dataset
 from optimizer.analysis import BOTTLENECK_COLUMNS, CAUSE_COLUMNS, EXCEPTION_COLUMNS
 from optimizer.cli import main
 from optimizer.exceptions import SoeError
@@ -313,3 +313,22 @@ def test_workbook_engines_agree(
         assert "0045" in entries  # an id stays text
     finally:
         wb.close()
+
+
+def test_the_what_ifs_do_not_repeat_the_datasets_warnings(
+    bodywash: Dataset, tmp_path: Path
+) -> None:
+    """Each what-if re-validates a changed copy of the dataset, which warned again (to
+    stderr, with file and line) about what the dataset's own warnings said already: a
+    product with demand and no routing gave six more lines under ``soe plan``."""
+    keep = ~bodywash.routings["product"].isin(["HS-ALOE-REF", "HS-CITRUS-REF"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = bodywash.replace(routings=bodywash.routings[keep])
+    assert any("has demand but no routing" in w for w in ds.warnings)
+    result = solve(ds)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        write_reports(ds, result, tmp_path, strict=True)
+    assert [str(w.message) for w in seen if issubclass(w.category, DatasetWarning)] == []
+    assert (tmp_path / "tradeoffs.md").is_file()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ from optimizer.analysis.causes import ORIGINAL_DATE_COLUMNS
 from optimizer.analysis.duals import ShadowPrices
 from optimizer.backends import SolveOptions, SolveStatus, get_backend
 from optimizer.dataset import Dataset
+from optimizer.exceptions import DatasetWarning
 from optimizer.results import Plan
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,10 @@ def candidates(
     out: list[WhatIf] = []
     notes: list[str] = []
     for make in (_overtime, _receipt, _shift):
-        what, note = make(dataset, shadow, bottlenecks, causes)
+        with warnings.catch_warnings():
+            # the scenario's dataset repeats the dataset's own warnings, said already
+            warnings.simplefilter("ignore", DatasetWarning)
+            what, note = make(dataset, shadow, bottlenecks, causes)
         if what is not None:
             out.append(what)
         if note:
