@@ -406,11 +406,11 @@ class AllocationModel:
             can = np.isfinite(cost[r, t])
             basic[d.rp[r[can]], t[can]] = self.x[r[can], t[can]]
         col[basic.ravel()] = 1
-        balance = self.lp.constraints["balance"]
+        balance = lp.constraints["balance"]
         row[balance.start : balance.stop] = 0
-        on_time = self.f_period == self.data.et[self.group_entry][self.f_group]
+        on_time = self.f_period == d.et[self.group_entry][self.f_group]
         col[self.f[on_time]] = 1
-        row[self.lp.constraints["service"].start + self.f_group[on_time]] = 0
+        row[lp.constraints["service"].start + self.f_group[on_time]] = 0
         return col.astype(np.int8), row
 
     def tier_row(self, tier: int) -> tuple[np.ndarray, np.ndarray]:

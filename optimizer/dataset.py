@@ -442,7 +442,8 @@ def _read_workbook(
     settings_raw: dict[str, Any] | None = None
     sheets = {s.strip().lower(): s for s in wb.sheetnames}
     if _has_formulas(book):
-        _unsaved_formulas(book, openpyxl, [sheets[s] for s in TABLES if s in sheets], problems)
+        tables = [sheets[s] for s in TABLES if s in sheets]
+        _unsaved_formulas(book, wb, openpyxl, tables, problems)
     try:
         for name in TABLES:
             if name not in sheets:
@@ -485,13 +486,13 @@ def _has_formulas(book: Path) -> bool:
 
 
 def _unsaved_formulas(
-    book: Path, openpyxl: Any, sheets: list[str], problems: list[Problem]
+    book: Path, values: Any, openpyxl: Any, sheets: list[str], problems: list[Problem]
 ) -> None:
-    """A problem for every formula cell with no saved value. A workbook written by a
-    program (not saved by Excel or LibreOffice) has none, and the cell reads as blank:
-    an optional cell would silently take its default."""
+    """A problem for every formula cell with no saved value in ``values`` (the workbook
+    as read, its saved values). A workbook written by a program (not saved by Excel or
+    LibreOffice) has none, and the cell reads as blank: an optional cell would silently
+    take its default. Only the formulas are read again."""
     formulas = openpyxl.load_workbook(book, read_only=True, data_only=False)
-    values = openpyxl.load_workbook(book, read_only=True, data_only=True)
     try:
         for sheet in sheets:
             source = f"{book.name}, sheet {sheet}"
@@ -523,7 +524,6 @@ def _unsaved_formulas(
                         )
     finally:
         formulas.close()
-        values.close()
 
 
 def _cell_text(value: Any) -> str:

@@ -578,22 +578,20 @@ def test_cells_are_read_stripped_on_every_path(tmp_path: Path, text: str) -> Non
     assert fc["quantity"].tolist() == [60.0, 5.0]
 
 
-def test_a_header_repeated_column_names_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("\n\nproduct,period,period\nA,W1,60\n", "period"),  # a column twice
+        ("\n\nproduct,period\nA,W1\n", "quantity"),  # a required column missing
+    ],
+)
+def test_a_header_problem_names_the_headers_line(tmp_path: Path, text: str, column: str) -> None:
     folder = _broken_folder(tmp_path, {})
-    (folder / "forecast.csv").write_text("\n\nproduct,period,period\nA,W1,60\n")
+    (folder / "forecast.csv").write_text(text)
     with pytest.raises(DatasetError) as info:
         load_dataset(folder)
     located = [(p.file, p.row, p.column) for p in info.value.problems]
-    assert ("forecast.csv", 3, "period") in located
-
-
-def test_a_missing_column_names_the_header_line(tmp_path: Path) -> None:
-    folder = _broken_folder(tmp_path, {})
-    (folder / "forecast.csv").write_text("\n\nproduct,period\nA,W1\n")
-    with pytest.raises(DatasetError) as info:
-        load_dataset(folder)
-    located = [(p.file, p.row, p.column) for p in info.value.problems]
-    assert ("forecast.csv", 3, "quantity") in located
+    assert ("forecast.csv", 3, column) in located
 
 
 def test_a_file_of_blank_cells_has_no_header(tmp_path: Path) -> None:
