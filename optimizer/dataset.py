@@ -298,6 +298,10 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
             return None
         top = reader.line_num  # the header's line
         width = len(header)
+        separator = _foreign_separator(header)
+        if separator is not None:
+            problems.append(Problem(file.name, top, None, _separator_message(separator)))
+            return None
         if '"' not in text:  # one record a line, so a record's line is its position
             records = list(reader)
             clean = not _edge_blanks(text)
@@ -358,6 +362,26 @@ def _edge_blanks(text: str) -> bool:
     return any(
         b in text and (text.startswith(b) or text.endswith(b) or any(e in text for e in edges))
         for b, edges in _BLANK_EDGES
+    )
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _foreign_separator(header: list[str]) -> str | None:
+    """The separator of a header that is one cell split by something else than commas
+    (a spreadsheet saved as CSV where the decimal mark is a comma uses semicolons)."""
+    if len(header) != 1:
+        return None
+    found = [s for s in _SEPARATORS if s in header[0]]
+    return max(found, key=header[0].count) if found else None
+
+
+def _separator_message(separator: str) -> str:
+    return (
+        f"the columns are separated by {_SEPARATORS[separator]}, not commas: soe reads "
+        "comma-separated files with a point as the decimal mark (in Excel, save as "
+        "'CSV UTF-8 (Comma delimited)' with '.' as the decimal separator)"
     )
 
 
@@ -685,6 +709,18 @@ def _default_column(col: Column, n: int) -> np.ndarray:
     return np.full(n, "" if col.default in (None, REQUIRED) else str(col.default), dtype=object)
 
 
+def _not_a_number(cell: str) -> str:
+    if "," in cell and _DECIMAL.fullmatch(cell.replace(",", "")):
+        return (
+            f"'{cell}' is not a number: write numbers with a point as the decimal mark "
+            "and without thousands separators (1234.5)"
+        )
+    return f"'{cell}' is not a number"
+
+
+_DECIMAL = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
 def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checker) -> np.ndarray:
     blank = cells == ""
     if col.required:
@@ -702,7 +738,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
         dtype=np.float64
     )
     invalid = ~blank & np.isnan(values)
-    check.rows(raw, invalid, col.name, lambda i: f"'{cells[i]}' is not a number")
+    check.rows(raw, invalid, col.name, lambda i: _not_a_number(cells[i]))
     infinite = np.isinf(values)
     check.rows(raw, infinite, col.name, lambda i: f"'{cells[i]}' is not a finite number")
     values = np.where(infinite, np.nan, values)

@@ -605,6 +605,38 @@ def test_a_file_of_blank_cells_has_no_header(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "row", "words"),
+    [
+        ("product;period;quantity\nA;W1;60\n", 1, "separated by semicolons"),
+        ("\nproduct\tperiod\tquantity\nA\tW1\t60\n", 2, "separated by tabs"),
+    ],
+)
+def test_a_file_not_separated_by_commas_is_one_problem(
+    tmp_path: Path, text: str, row: int, words: str
+) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "forecast.csv").write_text(text)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    (p,) = info.value.problems  # not one "missing column" a column
+    assert (p.file, p.row, p.column) == ("forecast.csv", row, None)
+    assert words in p.message
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"), [('"80,5"', True), ('"1,000.5"', True), ("8O", False), ('"a,b"', False)]
+)
+def test_a_decimal_comma_is_named(tmp_path: Path, cell: str, hint: bool) -> None:
+    folder = _broken_folder(tmp_path, {})
+    (folder / "lines.csv").write_text(f"line,hours\nL1,{cell}\n")
+    with pytest.raises(DatasetError) as info:
+        load_dataset(folder)
+    (p,) = info.value.problems
+    assert (p.file, p.row, p.column) == ("lines.csv", 2, "hours")
+    assert ("point as the decimal mark" in p.message) is hint
+
+
+@pytest.mark.parametrize(
     ("override", "error", "message"),
     [
         ({"solver__time_limit_s": 5}, ValidationError, "solver"),  # a section misspelt
