@@ -738,7 +738,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
         dtype=np.float64
     )
     invalid = ~blank & np.isnan(values)
-    check.rows(raw, invalid, col.name, lambda i: _not_a_number(cells[i]))
+    check.rows(raw, invalid, col.name, lambda i: _not_a_number(str(cells[i])))
     infinite = np.isinf(values)
     check.rows(raw, infinite, col.name, lambda i: f"'{cells[i]}' is not a finite number")
     values = np.where(infinite, np.nan, values)
