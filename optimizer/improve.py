@@ -90,13 +90,13 @@ class WarmLp:
         import highspy
 
         self._hp = highspy
-        from optimizer.backends.highs import _new_highs, to_highs_lp
+        from optimizer.backends.highs import _new_highs, pass_model
 
         h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         self.threads = threads
         h.setOptionValue("random_seed", 0)
-        h.passModel(to_highs_lp(highspy, lp, integers=False))
+        pass_model(highspy, h, lp, integers=False)
         rows = [
             np.arange(lp.constraints[n].start, lp.constraints[n].stop)
             for n in drop

@@ -258,3 +258,57 @@ def test_plan_starts_an_lp_from_the_crash_basis(
     lp_options, milp_options = seen[0], seen[-1]
     assert lp_options.crash is not None and lp_options.relax_first == ("capacity",)
     assert milp_options.crash is None
+
+
+@pytest.mark.parametrize("boxed", [True, False])
+def test_the_basis_read_back_is_highs_own(small: Dataset, boxed: bool) -> None:
+    """soe rebuilds the optimal basis from HiGHS's basic variables and the solution
+    (faster than reading its statuses): it is the basis ``getBasis()`` gives, entry for
+    entry, nonbasic fixed rows (the balances) and unbounded columns included."""
+    import highspy
+
+    from optimizer.backends.highs import _get_basis, pass_model
+
+    model = build(small)
+    lp = model.lp if boxed else dataclasses.replace(model.lp, upper=model.unboxed_upper())
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_model(highspy, h, lp)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    ours = _get_basis(highspy, h, lp, h.getSolution())
+    assert ours is not None
+    theirs = h.getBasis()
+    assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
+    assert ours.row_status.tolist() == [s.value for s in theirs.row_status]
+    fixed_rows = lp.row_lower == lp.row_upper
+    assert {0, 2} <= set(ours.row_status[fixed_rows].tolist())  # both signs occur
+
+
+def test_a_free_row_and_column_read_back_as_highs_says() -> None:
+    """A hand-made LP: min -x + 0 y  s.t.  x + y free row, x - y <= 1, x <= 2, y free."""
+    import highspy
+
+    from formulations.lp import LinearModel
+    from optimizer.backends.highs import _get_basis, pass_model
+
+    lp = LinearModel(
+        cost=np.array([-1.0, 0.0]),
+        lower=np.array([0.0, -np.inf]),
+        upper=np.array([2.0, np.inf]),
+        integer=np.zeros(2, dtype=bool),
+        row_lower=np.array([-np.inf, -np.inf]),
+        row_upper=np.array([np.inf, 1.0]),
+        a_start=np.array([0, 2, 4]),
+        a_index=np.array([0, 1, 0, 1]),
+        a_value=np.array([1.0, 1.0, 1.0, -1.0]),
+    )
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_model(highspy, h, lp)
+    h.run()
+    ours = _get_basis(highspy, h, lp, h.getSolution())
+    assert ours is not None
+    theirs = h.getBasis()
+    assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
+    assert ours.row_status.tolist() == [s.value for s in theirs.row_status]
