@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,6 +24,10 @@ from optimizer.exceptions import (
     SoeError,
     VerificationError,
 )
+
+if TYPE_CHECKING:
+    from optimizer.results import Summary
+    from optimizer.settings import Settings
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_INVALID = 0, 1, 2
 
@@ -128,6 +132,21 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _no_plan_hint(summary: Summary, settings: Settings) -> str:
+    """What to do when a limit stopped the solver before any plan."""
+    if summary.status != "no_solution" or summary.limit != "time":
+        return ""
+    what = (
+        "an LP's simplex has no plan to give before its optimum"
+        if not summary.integer_variables
+        else "no plan was found in that time"
+    )
+    return (
+        f" The time limit ({settings.solve.time_limit_s:g} s) stopped the solve: {what}."
+        " Give more time (--time-limit, or solve.time_limit_s in settings.toml)."
+    )
+
+
 def _plan(args: argparse.Namespace) -> int:
     from optimizer.reports.text import plan_summary
     from optimizer.solve import plan
@@ -177,6 +196,7 @@ def _plan(args: argparse.Namespace) -> int:
             f"no plan: the solver ended '{result.summary.status}'"
             + (f" ({result.summary.message})" if result.summary.message else "")
             + "; nothing was written."
+            + _no_plan_hint(result.summary, settings)
         )
         return EXIT_NO_PLAN
     dataset = dataset.replace(settings=settings)  # the what-ifs re-solve with the same options

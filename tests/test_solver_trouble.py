@@ -91,7 +91,22 @@ def test_time_limit_without_a_plan(
     assert code == 1
     assert "status     no_solution (time limit)" in text
     assert "no plan: the solver ended 'no_solution'; nothing was written." in text
+    assert "The time limit (0.001 s) stopped the solve: no plan was found in that time." in text
     assert "Traceback" not in text
+    existing()
+
+
+def test_an_lp_stopped_by_its_time_limit_says_what_to_do(
+    tmp_path: Path, existing: Callable[[], None]
+) -> None:
+    """HiGHS's dual simplex has no plan before its optimum: 10 ms for generated m (which
+    needs some 2,000 iterations) ends without one, and the message says to give time."""
+    lp = generate("m", seed=1, out=tmp_path / "m1")
+    code, text = _plan_into_existing(tmp_path, lp, "--time-limit", "0.01")
+    assert code == 1
+    assert "status     no_solution (time limit)" in text
+    assert "an LP's simplex has no plan to give before its optimum" in text
+    assert "Give more time (--time-limit, or solve.time_limit_s in settings.toml)." in text
     existing()
 
 
