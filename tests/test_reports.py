@@ -18,10 +18,25 @@ import pandas as pd
 import pytest
 
 from optimizer import Dataset, DatasetWarning, load_dataset
-from optimizer.analysis import BOTTLENECK_COLUMNS, CAUSE_COLUMNS, EXCEPTION_COLUMNS
+from optimizer.analysis import (
+    BOTTLENECK_COLUMNS,
+    CAUSE_COLUMNS,
+    EXCEPTION_COLUMNS,
+    Analysis,
+    analyse,
+)
 from optimizer.cli import main
 from optimizer.exceptions import SoeError
-from optimizer.reports import REPORT_FILES, read_plan, report_from_folder, write_reports
+from optimizer.reports import (
+    REPORT_FILES,
+    charts,
+    read_plan,
+    report_from_folder,
+    tradeoffs_frame,
+    write_reports,
+)
+from optimizer.reports.context import build_context
+from optimizer.reports.render import html, markdown
 from optimizer.results import Plan
 from optimizer.solve import plan as solve
 from tests.conftest import DATA, write_tables
@@ -113,6 +128,115 @@ def test_tradeoffs_page_names_the_bottleneck_and_the_receipt(
     assert "material **M**" in text
     assert "PO 4500001182 from CapCo" in text
     assert len(text.splitlines()) < 90  # one page
+
+
+@pytest.fixture(scope="module")
+def bodywash_analysed(bodywash: Dataset) -> tuple[Plan, Analysis]:
+    """The demo's plan and its analysis (without the what-ifs)."""
+    result = solve(bodywash)
+    return result, analyse(bodywash, result, what_ifs=False)
+
+
+_MORE = re.compile(r"… and (\d+) more(?: \w+)? in (.+?)\.?")
+
+
+def _shown_and_more(rows: list[str]) -> tuple[int, int, str]:
+    """Rows listed, the count a "… and N more in X." line adds and its X ("" if none)."""
+    pointers = [m for r in rows if (m := _MORE.fullmatch(r.strip()))]
+    assert len(pointers) <= 1, pointers
+    listed = len(rows) - len(pointers)
+    return (listed, int(pointers[0][1]), pointers[0][2]) if pointers else (listed, 0, "")
+
+
+def test_every_cut_list_says_how_many_more_and_where(
+    bodywash_analysed: tuple[Plan, Analysis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tradeoffs.md announced "Builds (6):" and listed 5, and "Safety stock drawn down
+    (12):" listed 5, with no word of the others (only section 1 said "… and 17 more in
+    `exceptions.csv`"); causes, bottlenecks and priority decisions were cut at 8 the
+    same way, and so were report.html and the workbook's tradeoffs sheet. Now every cut
+    list ends with how many more there are and the file (or sheet) that holds them all.
+    With 1 row a section every section of the demo is cut."""
+    result, a = bodywash_analysed
+    monkeypatch.setattr("optimizer.reports.context.TOP", 1)
+    context = build_context(a)
+    # section: (rows in all, the CSV holding them or None, the sheet of plan.xlsx)
+    held = {
+        "exceptions": (len(a.exceptions), "exceptions.csv", "exceptions"),
+        "causes": (
+            a.causes.groupby(["cause_kind", "resource"]).ngroups,
+            "shortage_causes.csv",
+            "shortage_causes",
+        ),
+        "bottlenecks": (
+            a.bottlenecks.groupby(["kind", "resource"]).ngroups,
+            "bottlenecks.csv",
+            "bottlenecks",
+        ),
+        "priorities": (len(a.priorities), None, "priority_decisions"),
+        "builds": (len(a.builds), None, "stock_builds"),
+        "depletions": (len(a.depletions), None, "stock_depletions"),
+    }
+    assert (held["builds"][0], held["depletions"][0]) == (6, 12)
+    assert min(n for n, _, _ in held.values()) > 1 and held["exceptions"][0] > 5  # 1 + 4 shown
+
+    # tradeoffs.md: the table rows and bullets of each section
+    text = markdown(a, context)
+    body = re.split(r"^## \d\. .*$", text, flags=re.MULTILINE)
+    builds, depletions = body[5].split("Safety stock drawn down")
+    assert "Builds (6):" in builds and "(12):" in depletions
+    for (name, (total, csv, sheet)), block in zip(
+        held.items(), [*body[1:5], builds, depletions], strict=True
+    ):
+        lines = block.splitlines()
+        table = [r for r in lines if r.startswith("|")][2:]  # below the header
+        listed, more, at = _shown_and_more(table + [r for r in lines if r.startswith(("- ", "…"))])
+        assert listed + more == total, name
+        assert at == (f"`{csv}`" if csv else f"the `{sheet}` sheet of `plan.xlsx`"), name
+
+    # report.html: the rows and items of each section
+    page = html(a, result, context)
+    sections = dict(re.findall(r'<section id="(\w+)">(.*?)</section>', page, flags=re.DOTALL))
+    builds, depletions = sections["inventory"].split("Safety stock drawn down")
+    blocks = [sections[k] for k in ("exceptions", "causes", "bottlenecks", "priorities")]
+    for (name, (total, csv, sheet)), block in zip(
+        held.items(), [*blocks, builds, depletions], strict=True
+    ):
+        rows = re.findall(r"<(?:tr><td|li)>(.*?)</(?:tr|li)>", block, flags=re.DOTALL)
+        listed, more, at = _shown_and_more(rows + re.findall(r">(… .*?)</p>", block))
+        assert listed + more == total, name
+        assert at == (csv or f"the {sheet} sheet of plan.xlsx"), name
+
+    # the workbook's tradeoffs sheet (exceptions are counted there, never listed)
+    rows = tradeoffs_frame(context)
+    for name, section in (
+        ("causes", "why short"),
+        ("bottlenecks", "bottleneck"),
+        ("priorities", "priority decision"),
+        ("builds", "stock build"),
+        ("depletions", "safety stock drawn"),
+    ):
+        total, _, sheet = held[name]
+        listed, more, at = _shown_and_more(list(rows.loc[rows["section"] == section, "text"]))
+        assert (listed + more, at) == (total, f"the {sheet} sheet"), name
+
+
+def test_charts_say_which_lines_and_products_they_leave_out(
+    bodywash_analysed: tuple[Plan, Analysis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line-load and inventory charts draw at most 6 lines and products: a title
+    that leaves some out says which it draws, of how many, and where all of them are."""
+    result, a = bodywash_analysed
+    load = charts.line_load(a, result).layout.title.text
+    assert load == "Line load by week vs capacity"  # the demo's 3 lines, all drawn
+    monkeypatch.setattr(charts, "MAX_LINES", 2)
+    monkeypatch.setattr(charts, "MAX_PRODUCTS", 2)
+    load = charts.line_load(a, result).layout.title.text
+    assert load.endswith("(the 2 most loaded of 3; all in lines.csv)")
+    at_risk = len(charts.products_at_risk(a))
+    assert at_risk > 2
+    stock = charts.inventory_at_risk(a, result).layout.title.text
+    assert stock.endswith(f"(the 2 most exposed of {at_risk}; all in inventory.csv)")
 
 
 def test_workbook_has_plan_and_tradeoff_sheets(planned: tuple[Dataset, Plan, Path]) -> None:

@@ -129,6 +129,14 @@ def workbook_sheets(
 def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
     """The one-page summary as rows of ``section`` and ``text`` for a sheet."""
     rows: list[tuple[str, str]] = []
+    more = context["more"]
+
+    def left_out(section: str, key: str) -> None:
+        m = more[key]
+        if m["count"]:
+            what = f" {m['what']}" if m["what"] else ""
+            rows.append((section, f"… and {m['count']} more{what} in the {m['sheet']} sheet"))
+
     h = context["headline"]
     fill = ", ".join(f"{f['tier']} {f['fill']} (on time {f['on_time']})" for f in h["fill"])
     rows.append(
@@ -149,6 +157,7 @@ def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
                 f"{c['kind']} {c['resource']}: {c['units']} units short. {c['explanation']}",
             )
         )
+    left_out("why short", "causes")
     for b in context["bottlenecks"]:
         rows.append(
             (
@@ -157,12 +166,16 @@ def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
                 f" per {b['unit']} ({b['best_period']})",
             )
         )
+    left_out("bottleneck", "bottlenecks")
     for p in context["priorities"]:
         rows.append(("priority decision", p["text"]))
+    left_out("priority decision", "priorities")
     for t in context["builds"]:
         rows.append(("stock build", t))
+    left_out("stock build", "builds")
     for t in context["depletions"]:
         rows.append(("safety stock drawn", t))
+    left_out("safety stock drawn", "depletions")
     for o in context["options"]:
         rows.append(
             (

@@ -54,10 +54,18 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def _shown(title: str, shown: int, total: int, what: str, table: str) -> str:
+    """``title``, saying which ``shown`` of ``total`` it draws when it leaves some out."""
+    if shown >= total:
+        return title
+    return f"{title} (the {shown} {what} of {total}; all in {table})"
+
+
 def line_load(analysis: Analysis, plan: Plan) -> go.Figure:
     """Hours used per line and week (regular and overtime) against capacity.
 
-    Shows the lines with the highest peak load (at most :data:`MAX_LINES`).
+    Shows the lines with the highest peak load (at most :data:`MAX_LINES`; the title
+    says so when there are more).
     """
     d = analysis.shadow.data
     per = list(d.period_ids)
@@ -132,7 +140,10 @@ def line_load(analysis: Analysis, plan: Plan) -> go.Figure:
             )
         fig.update_yaxes(title_text="hours", row=row, col=1)
     fig.update_layout(barmode="stack")
-    return _layout(fig, "Line load by week vs capacity", 160 + 190 * max(1, len(show)))
+    title = _shown(
+        "Line load by week vs capacity", len(show), len(d.line_ids), "most loaded", "lines.csv"
+    )
+    return _layout(fig, title, 160 + 190 * max(1, len(show)))
 
 
 def fill_by_tier(analysis: Analysis) -> go.Figure:
@@ -168,19 +179,24 @@ def fill_by_tier(analysis: Analysis) -> go.Figure:
 
 
 def products_at_risk(analysis: Analysis) -> list[str]:
-    """Products with exceptions or stock below safety stock, the most exposed first."""
+    """Products with exceptions or stock below safety stock, the most exposed first (all)."""
     exposed: dict[str, float] = {}
     for r in analysis.exceptions.itertuples(index=False):
         exposed[str(r.product)] = exposed.get(str(r.product), 0.0) + float(r.value) + 1.0
     for r in analysis.depletions.itertuples(index=False):
         exposed.setdefault(str(r.product), 0.0)
         exposed[str(r.product)] += float(r.shortfall) * 1e-6
-    return [p for p, _ in sorted(exposed.items(), key=lambda kv: -kv[1])][:MAX_PRODUCTS]
+    return [p for p, _ in sorted(exposed.items(), key=lambda kv: -kv[1])]
 
 
 def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
-    """Closing stock against safety stock for the products at risk."""
-    products = products_at_risk(analysis)
+    """Closing stock against safety stock for the products at risk.
+
+    Shows the most exposed (at most :data:`MAX_PRODUCTS`; the title says so when
+    there are more).
+    """
+    at_risk = products_at_risk(analysis)
+    products = at_risk[:MAX_PRODUCTS]
     inv = plan.inventory
     cols = 2 if len(products) > 1 else 1
     rows = max(1, int(np.ceil(len(products) / cols)))
@@ -221,7 +237,14 @@ def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
             row=r,
             col=c,
         )
-    return _layout(fig, "Inventory vs safety stock: products at risk", 160 + 230 * rows)
+    title = _shown(
+        "Inventory vs safety stock: products at risk",
+        len(products),
+        len(at_risk),
+        "most exposed",
+        "inventory.csv",
+    )
+    return _layout(fig, title, 160 + 230 * rows)
 
 
 def shortage_waterfall(analysis: Analysis) -> go.Figure:

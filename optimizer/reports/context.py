@@ -1,9 +1,10 @@
 """What the S&OP reports show, as plain values ready for a template.
 
 :func:`build_context` turns an :class:`~optimizer.analysis.Analysis` into a dict of
-short lists of formatted rows (the five-minute view): the Markdown page, the HTML
-report and the workbook's ``tradeoffs`` sheet all render the same context, so they
-always say the same thing.
+short lists of formatted rows (the five-minute view), with what each list leaves out
+and where to find it all (``more``): the Markdown page, the HTML report and the
+workbook's ``tradeoffs`` sheet all render the same context, so they always say the
+same thing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from optimizer.schema import OBJECTIVE_TERMS
 
 TOP = 8
 """Rows shown per section (the tables in the plan folder hold them all)."""
+
+TOP_STOCK = 5
+"""Builds and depletions shown (the workbook's sheets hold them all)."""
+
+WORKBOOK = "plan.xlsx"
+"""The workbook whose sheets hold every row of every section."""
 
 
 def pct(x: float | None) -> str:
@@ -65,17 +72,28 @@ def build_context(analysis: Analysis) -> dict[str, Any]:
             if k in OBJECTIVE_TERMS and abs(v) > 0.005
         ],
     }
+    exceptions = _exceptions(a)
+    causes = _causes(a, order)
+    bottlenecks = _bottlenecks(a, order)
     return {
         "headline": headline,
-        "exceptions": _exceptions(a),
-        "causes": _causes(a, order),
-        "bottlenecks": _bottlenecks(a, order),
+        "exceptions": exceptions,
+        "causes": causes[:TOP],
+        "bottlenecks": bottlenecks[:TOP],
         "priorities": [
             {"tier": int(r.tier_cut), "text": str(r.explanation)}
             for r in a.priorities.head(TOP).itertuples(index=False)
         ],
-        "builds": [str(t) for t in a.builds["explanation"].head(5)],
-        "depletions": [str(t) for t in a.depletions["explanation"].head(5)],
+        "builds": [str(t) for t in a.builds["explanation"].head(TOP_STOCK)],
+        "depletions": [str(t) for t in a.depletions["explanation"].head(TOP_STOCK)],
+        "more": {
+            "exceptions": _left_out(len(a.exceptions), len(exceptions["rows"]), "exceptions"),
+            "causes": _left_out(len(causes), TOP, "shortage_causes", what="cause"),
+            "bottlenecks": _left_out(len(bottlenecks), TOP, "bottlenecks", what="resource"),
+            "priorities": _left_out(len(a.priorities), TOP, "priority_decisions", csv=False),
+            "builds": _left_out(len(a.builds), TOP_STOCK, "stock_builds", csv=False),
+            "depletions": _left_out(len(a.depletions), TOP_STOCK, "stock_depletions", csv=False),
+        },
         "counts": {
             "builds": len(a.builds),
             "depletions": len(a.depletions),
@@ -98,6 +116,28 @@ def build_context(analysis: Analysis) -> dict[str, Any]:
             for r in a.families.itertuples(index=False)
         ],
         "notes": list(a.notes),
+    }
+
+
+def _left_out(
+    total: int, shown: int, table: str, *, csv: bool = True, what: str = ""
+) -> dict[str, Any]:
+    """What a section of ``total`` rows showing at most ``shown`` leaves out.
+
+    ``count`` rows (0 when none) of ``what`` (a noun when a row sums rows of the
+    table, plural when ``count`` is), all of them in ``file`` (``table.csv`` in the
+    plan folder, ``None`` when ``csv`` is false) and in the ``sheet`` of
+    ``workbook``. The pages say "… and 3 more resources in ``bottlenecks.csv``", or
+    "in the ``stock_builds`` sheet of ``plan.xlsx``" when no CSV holds them; the
+    workbook names its sheet.
+    """
+    count = max(0, total - shown)
+    return {
+        "count": count,
+        "what": f"{what}s" if what and count > 1 else what,
+        "file": f"{table}.csv" if csv else None,
+        "sheet": table,
+        "workbook": WORKBOOK,
     }
 
 
@@ -127,12 +167,11 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
         "escalated": int(exc["escalate"].sum()),
         "units": num(float(exc["quantity"].sum())),
         "rows": rows,
-        "more": max(0, len(exc) - len(rows)),
     }
 
 
 def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
-    """Causes summed over entries: one row per resource, the most units first."""
+    """Causes summed over entries: one row per resource, the most units first (all)."""
     c = a.causes
     if c.empty:
         return []
@@ -156,7 +195,7 @@ def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
     out.sort(key=lambda r: -r["units"])
     for r in out:
         r["units"] = num(r["units"])
-    return out[:TOP]
+    return out
 
 
 def _split(unmet: float, late: float) -> str:
@@ -169,7 +208,7 @@ def _split(unmet: float, late: float) -> str:
 
 
 def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
-    """Bottlenecks per resource: the periods they bind in and the best marginal value."""
+    """Bottlenecks per resource: the periods they bind in and the best marginal value (all)."""
     b = a.bottlenecks
     if b.empty:
         return []
@@ -192,7 +231,7 @@ def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
             }
         )
     out.sort(key=lambda r: (-r["_v"], -r["_s"]))
-    return out[:TOP]
+    return out
 
 
 def _options(a: Analysis) -> list[dict[str, Any]]:
