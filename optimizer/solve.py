@@ -19,7 +19,7 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Backend, Solution, SolveOptions, SolveStatus, get_backend
-from optimizer.backends.base import Basis, Incumbents, relative_gap
+from optimizer.backends.base import Basis, Incumbents, Limit, relative_gap
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import (
@@ -52,6 +52,9 @@ _STATUS_RANK = {
 
 TIER_STAGE_METHOD = "ipm"
 """LP method of the lexicographic tier stages (:attr:`SolveOptions.lp_method`)."""
+
+NOISE = 1e-9
+"""Below this a plan's value is solver noise (the plan folder writes it as 0)."""
 
 RELAX_FIRST = ("capacity",)
 """Row blocks an LP model is first solved without (:attr:`SolveOptions.relax_first`)."""
@@ -442,6 +445,7 @@ def _solve_lexicographic(
     stages: list[dict[str, Any]] = []
     best: Solution | None = None
     worst = SolveStatus.OPTIMAL
+    stopped: Limit | None = None
     tiers = model.tiers()
     for k in [*tiers, None]:
         cost = model.final_objective() if k is None else model.tier_cost(k)
@@ -483,27 +487,37 @@ def _solve_lexicographic(
         )
         if _STATUS_RANK[sol.status] > _STATUS_RANK[worst]:
             worst = sol.status
+        stopped = stopped or sol.limit  # the first limit that cut a stage short
         if not sol.status.has_solution or sol.values is None:
             logger.warning("lexicographic stage %s ended %s", name, sol.status.value)
             break
         best = sol
         if k is not None:
             cols, vals = model.tier_row(k)
-            u_star = float(vals @ sol.values[cols])
-            limit = u_star * (1 + tol) + 1e-6 * max(1.0, abs(u_star))
-            index = pd.DataFrame({"tier": [k]})
-            lp = lp.with_rows(
-                [cols], [vals], np.array([-np.inf]), np.array([limit]), f"tier_limit_{k}", index
-            )
+            if (np.abs(sol.values[cols]) <= NOISE).all():
+                # tier k loses nothing: its loss columns are fixed at 0 instead of a
+                # row "U_k <= 1e-6" (large coefficients, a right-hand side at the
+                # solver's tolerances: HiGHS's MIP presolve drew wrong conclusions
+                # from it and proved a tier-2 "optimum" three times too high)
+                upper = lp.upper.copy()
+                upper[cols] = 0.0
+                lp = dataclasses.replace(lp, upper=upper)
+            else:
+                u_star = float(vals @ sol.values[cols])
+                limit = u_star * (1 + tol) + 1e-6 * max(1.0, abs(u_star))
+                index = pd.DataFrame({"tier": [k]})
+                lp = lp.with_rows(
+                    [cols], [vals], np.array([-np.inf]), np.array([limit]), f"tier_limit_{k}", index
+                )
             model.lp = lp
     final_cost = model.final_objective()
     if best is None or best.values is None:
-        return Solution(worst), final_cost, stages
+        return Solution(worst, stopped), final_cost, stages
     status = worst if worst.has_solution else SolveStatus.FEASIBLE
     if stages[-1]["stage"] != "final" or stages[-1]["status"] not in ("optimal", "feasible"):
         best = Solution(
             status,
-            best.limit,
+            stopped,
             best.values,
             float("nan"),
             float("nan"),
@@ -514,7 +528,7 @@ def _solve_lexicographic(
     else:
         best = Solution(
             status,
-            best.limit,
+            stopped,
             best.values,
             best.objective,
             best.bound,

@@ -148,6 +148,21 @@ def test_plans_with_other_thread_counts_in_one_process(
     assert max(objectives) - min(objectives) <= 1e-6 * abs(objectives[0])
 
 
+def test_plans_at_once_in_threads_with_other_thread_counts(bodywash: Dataset) -> None:
+    """Found by a tester: HiGHS keeps a pool per calling thread, so two plans at once in
+    a thread pool, one with ``threads = 0`` and one with ``1`` (or ``3``), came back
+    "Not Set" now and then (5 of 20) when a thread's pool had been started by the other
+    kind of plan."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [bodywash.settings.with_overrides(solve__threads=n) for n in (0, 1, 3, 1)] * 4
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda s: plan(bodywash, s), jobs))
+    assert [r.summary.status for r in results] == ["optimal"] * len(jobs)
+    objectives = [r.summary.objective or 0.0 for r in results]
+    assert max(objectives) - min(objectives) <= 1e-6 * abs(objectives[0])
+
+
 @pytest.mark.parametrize(
     ("cpus", "loadavg", "quota", "spare"),
     [

@@ -59,34 +59,40 @@ def _new_highs(hp: Any) -> Any:
 
 
 class _Scheduler:
-    """HiGHS's pool of worker threads is one per process, started by the first solve
-    with that solve's ``threads``; a later solve that asks for another number fails
-    (status "Not Set"). So every solve of soe's runs through :meth:`run`, which restarts
-    the pool with the number asked for when no other HiGHS solve of this process is
-    running (an integrator planning with ``threads = 0``, then ``1``), and otherwise
-    leaves the option alone: the solve then uses the running pool (a MILP's search and
-    its branch and cut share one), which changes its speed, not its answer."""
+    """HiGHS keeps a pool of worker threads for each thread that calls ``run()``,
+    started by that thread's first solve with the solve's ``threads``; a later solve in
+    the same thread that asks for another number (not 0, which takes the pool as it is)
+    fails with status "Not Set". So every solve of soe's runs through :meth:`run`,
+    which knows the pool of each calling thread and restarts it with the number asked
+    for when no other HiGHS solve of this process is running (an integrator planning
+    with ``threads = 0``, then ``1``), and otherwise asks for 0, the pool as it is
+    (which changes the solve's speed, not its answer). Should HiGHS still refuse, the
+    solve runs again with 0."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._size: int | None = None  # threads the pool was started with (0: automatic)
+        self._local = threading.local()  # .size: threads this thread's pool started with
         self._active = 0
 
     def run(self, hp: Any, h: Any, threads: int) -> None:
-        """``h.run()`` with ``threads`` applied as far as the running pool allows."""
+        """``h.run()`` with ``threads`` applied as far as this thread's pool allows."""
+        size: int | None = getattr(self._local, "size", None)
         with self._lock:
-            if threads and self._size is not None and self._size != threads:
+            if threads and size is not None and size != threads:
                 if self._active == 0:
                     hp.Highs.resetGlobalScheduler(True)
-                    self._size = None
+                    size = None
                 else:
                     threads = 0
-            if self._size is None:
-                self._size = threads
+            if size is None:
+                self._local.size = threads
             h.setOptionValue("threads", int(threads))
             self._active += 1
         try:
-            h.run()
+            status = h.run()
+            if threads and status == hp.HighsStatus.kError and _refused_threads(hp, h):
+                h.setOptionValue("threads", 0)
+                h.run()
         finally:
             with self._lock:
                 self._active -= 1
@@ -99,6 +105,11 @@ class _Scheduler:
 
 
 SCHEDULER = _Scheduler()
+
+
+def _refused_threads(hp: Any, h: Any) -> bool:
+    """Whether HiGHS refused a run before starting it (its pool has another size)."""
+    return bool(h.getModelStatus() == hp.HighsModelStatus.kNotset)
 
 
 def spare_cores() -> int:
