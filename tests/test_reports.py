@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -237,6 +238,92 @@ def test_charts_say_which_lines_and_products_they_leave_out(
     assert at_risk > 2
     stock = charts.inventory_at_risk(a, result).layout.title.text
     assert stock.endswith(f"(the 2 most exposed of {at_risk}; all in inventory.csv)")
+
+
+# A reason a stock move is planned, as it reads after "ahead of" and after the colon
+_REASON = re.compile(
+    r"(line \S+|lines \S+(?:, \S+)* and \S+) (with no hours|at capacity"
+    r"(?: \(overtime only\))?)|material \S+ short"
+)
+
+
+def test_stock_moves_give_their_reasons_in_one_grammar(
+    bodywash_analysed: tuple[Plan, Analysis],
+) -> None:
+    """A build of the demo read "ahead of line L2 no hours in 2026-W51" under one that
+    read "ahead of no hours on L2": the reason a line gives reads "line L2 with no
+    hours", as "line L1 at capacity" and "material CAP-38 short" do."""
+    _, a = bodywash_analysed
+    builds = dict(zip(a.builds["product"], a.builds["explanation"], strict=True))
+    for product in ("HS-CITRUS-250", "SH-DAILY-250"):  # L2 is down (only line, or one of two)
+        assert builds[product].endswith(": ahead of line L2 with no hours in 2026-W51"), product
+    for text in [*a.builds["explanation"], *a.depletions["explanation"]]:
+        reason = text.split(": ahead of " if " builds " in text else ": ")[-1]
+        period = reason.rsplit(" in ", 1)[-1]
+        assert _REASON.fullmatch(reason.removesuffix(f" in {period}")), text
+
+
+# A is due 50 in W1 and 150 (or 250) in W2, shortage 10, holding 0.01; on L2 alone
+# it is made at 100 a week, 150 with the overtime (at 1 an hour)
+_BUILD = {
+    "periods": "period,start\nW1,2026-11-30\nW2,2026-12-07",
+    "products": "product,shortage_cost,holding_cost\nA,10,0.01",
+    "lines": "line,hours,overtime_hours,overtime_cost\nL1,100,0,0\nL2,10,5,1",
+    "routings": "product,line,rate\nA,L2,10",
+    "forecast": "product,period,quantity\nA,W1,50\nA,W2,150",
+}
+_DUE_250 = "product,period,quantity\nA,W1,50\nA,W2,250"
+
+
+@pytest.mark.parametrize(
+    ("tables", "reason"),
+    [
+        # on L1 or L2, both down in W2: W1 makes W2's 150 too
+        (
+            {
+                "routings": "product,line,rate\nA,L1,10\nA,L2,10",
+                "line_calendar": "line,period,hours,overtime_hours\nL1,W2,0,0\nL2,W2,0,0",
+            },
+            "lines L1 and L2 with no hours in W2",
+        ),
+        # L2 (run cost 1) down in W2, L1 (run cost 5) not: W1 fills L2 for W2
+        (
+            {
+                "routings": "product,line,rate,run_cost\nA,L1,10,5\nA,L2,10,1",
+                "line_calendar": "line,period,hours,overtime_hours\nL2,W2,0,0",
+            },
+            "line L2 with no hours in W2",
+        ),
+        # L2 on its 5 h of overtime alone in W2 (50 units) while 250 are due
+        (
+            {
+                "line_calendar": "line,period,hours,overtime_hours\nL2,W2,0,5",
+                "forecast": _DUE_250,
+            },
+            "line L2 at capacity (overtime only) in W2",
+        ),
+        # L2 makes 150 a week with its overtime, 250 are due in W2
+        ({"forecast": _DUE_250}, "line L2 at capacity in W2"),
+        # 150 caps M in all (held at 0.05 a week, an A at 0.01): used up in W1
+        (
+            {
+                "materials": "material,initial_inventory,holding_cost\nM,150,0.05",
+                "bom": "product,material,quantity_per_unit\nA,M,1",
+            },
+            "material M short in W2",
+        ),
+    ],
+)
+def test_every_reason_of_a_build_reads_the_same_way(
+    make: Callable[..., Dataset], tables: dict[str, str], reason: str
+) -> None:
+    """A build's reason is a line down (every line of the product, or the one whose
+    hour is worth most), a line at capacity (on overtime alone, or not) or a material
+    short: each reads "<kind> <name> <state> in <period>" after "ahead of"."""
+    ds = make(base=False, **{**_BUILD, **tables})
+    result = solve(ds, verify=False)
+    build = analyse(ds, result, what_ifs=False).builds.iloc[0]
+    assert build["explanation"].endswith(f", drawn down from W2: ahead of {reason}")
 
 
 def test_workbook_has_plan_and_tradeoff_sheets(planned: tuple[Dataset, Plan, Path]) -> None:

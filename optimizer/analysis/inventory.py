@@ -9,6 +9,12 @@
 * A *depletion* is a run of periods with closing stock below safety stock: the
   plan draws the safety stock down, with the binding resources of the product at
   that time as the reason.
+
+Either reason reads ``<kind> <name> <state> in <period>``, after "ahead of" in a
+build and after the colon in a depletion: ``lines L1 and L2 with no hours in W51``
+(every line of the product), ``line L2 with no hours in W51``, ``line L2 at
+capacity (overtime only) in W51`` (no regular hours), ``line L2 at capacity in
+W52``, ``material CAP-38 short in W51``.
 """
 
 from __future__ import annotations
@@ -89,11 +95,11 @@ class _Binding:
             return None
         lines = sorted({int(d.rl[r]) for r in routings})
         for u in periods:
-            down = [li for li in lines if d.H[li, u] + d.OT[li, u] <= TOL]
+            down = [str(d.line_ids[li]) for li in lines if d.H[li, u] + d.OT[li, u] <= TOL]
             if len(down) == len(lines):
-                names = ", ".join(str(d.line_ids[li]) for li in down)
-                words = f"no hours on {names} in {d.period_ids[u]}"
-                return "line", names, str(d.period_ids[u]), words
+                period = str(d.period_ids[u])
+                words = f"{_lines(down)} with no hours in {period}"
+                return "line", ", ".join(down), period, words
         best: tuple[float, str, str, str, str] | None = None
         priced = self.shadow.available
         for u in periods:
@@ -101,7 +107,12 @@ class _Binding:
                 li = int(d.rl[r])
                 v = self.shadow.capacity[li, u] / d.rate[r] if priced else float(self.full[li, u])
                 if v > TOL and (best is None or v > best[0]):
-                    word = "no hours" if d.H[li, u] <= TOL else "at capacity"
+                    if d.H[li, u] + d.OT[li, u] <= TOL:
+                        word = "with no hours"
+                    elif d.H[li, u] <= TOL:
+                        word = "at capacity (overtime only)"
+                    else:
+                        word = "at capacity"
                     best = (float(v), "line", str(d.line_ids[li]), str(d.period_ids[u]), word)
                 for k, a in self.bom.get(r, []):
                     v = a * self.shadow.material[k, u] if priced else float(self.out[k, u])
@@ -111,8 +122,14 @@ class _Binding:
         if best is None:
             return None
         _, kind, resource, period, word = best
-        what = "line" if kind == "line" else "material"
-        return kind, resource, period, f"{what} {resource} {word} in {period}"
+        return kind, resource, period, f"{kind} {resource} {word} in {period}"
+
+
+def _lines(names: list[str]) -> str:
+    """``line L2``, ``lines L1 and L2``, ``lines L1, L2 and L3``."""
+    if len(names) == 1:
+        return f"line {names[0]}"
+    return f"lines {', '.join(names[:-1])} and {names[-1]}"
 
 
 def stock_moves(
