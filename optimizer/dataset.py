@@ -22,13 +22,13 @@ import operator
 import re
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from optimizer.exceptions import DatasetError, DatasetWarning, Problem
 from optimizer.schema import MAX_MAGNITUDE, REQUIRED, TABLES, Column, Table
@@ -75,6 +75,11 @@ class Dataset(BaseModel):
     has_customers: bool = False
     """Whether customers.csv was given (an order's customer must then be in it)."""
     has_previous_plan: bool = False
+    _read_notes: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+    """The warnings about what was read, each with the table it is about (``""`` for the
+    whole dataset: an unknown file): rows left out, files ignored. :attr:`warnings`
+    holds them first, then the warnings that follow from the valid tables and settings
+    (a product without routing), which :meth:`replace` makes again."""
 
     @property
     def period_ids(self) -> list[str]:
@@ -105,9 +110,10 @@ class Dataset(BaseModel):
         ...     routings=pd.DataFrame({"product": ["A"], "line": ["L1"], "rate": [10]}),
         ...     forecast=pd.DataFrame({"product": ["A"], "period": ["W1"], "quantity": [60]}),
         ... )
-        >>> ds.products.loc[0, "priority"]
-        np.int64(1)
+        >>> ds.products.loc[0, "priority"]  # a float: a blank priority is NaN
+        np.float64(1.0)
         """
+        _check_name(name)
         all_frames = {**(tables or {}), **frames}
         unknown = sorted(set(all_frames) - set(TABLES))
         problems = [
@@ -126,17 +132,32 @@ class Dataset(BaseModel):
         return _build(raws, settings_obj, "settings", name, problems, [], missing="{table} (frame)")
 
     def replace(self, **changes: Any) -> Dataset:
-        """A re-validated copy with some tables (or ``settings``) replaced.
+        """A re-validated copy with some tables (or ``settings``, or ``name``) replaced.
 
         Unchanged tables are shared, not copied. Use it for what-if scenarios. A name
         that is no table (``line=`` for ``lines=``) is a :class:`DatasetError`, not
-        ignored.
+        ignored; ``settings`` may be a :class:`Settings` or a mapping, validated as by
+        :meth:`from_frames`, and ``name`` must be a ``str`` (else ``TypeError``).
+
+        The copy keeps the warnings about what was read of the tables it does not
+        replace (a file ignored, rows left out); a replaced table's, and those that
+        follow from the tables and settings, come from the re-validation.
         """
+        name = changes.get("name", self.name)
+        _check_name(name)
         if set(changes) <= {"settings", "name"}:
-            copy = self.model_copy(update=changes)
-            if "settings" in changes:
-                copy._check_settings()
-            return copy
+            if "settings" not in changes:
+                return self.model_copy(update={"name": name})
+            problems: list[Problem] = []
+            settings = _validate_settings(changes["settings"], "settings", problems)
+            if settings is None:
+                raise DatasetError(problems)
+            copy = self.model_copy(update={"settings": settings, "name": name})
+            derived = _plan_notes(copy, copy._check_settings())
+            for note in derived:
+                if note not in self.warnings:  # new with these settings
+                    warnings.warn(note, DatasetWarning, stacklevel=2)
+            return copy._noted(self._read_notes, derived)
         tables = {t: getattr(self, t) for t in TABLES}
         for t in ("orders", "receipts"):
             tables[t] = tables[t].drop(columns=["past_due"], errors="ignore")
@@ -148,11 +169,19 @@ class Dataset(BaseModel):
         if not self.has_previous_plan and "previous_plan" not in changes:
             tables.pop("previous_plan")
         settings = changes.get("settings", self.settings)
-        return Dataset.from_frames(tables, settings=settings, name=changes.get("name", self.name))
+        copy = Dataset.from_frames(tables, settings=settings, name=name)
+        kept = tuple((t, note) for t, note in self._read_notes if t not in changes)
+        return copy._noted((*kept, *copy._read_notes), copy.warnings[len(copy._read_notes) :])
 
-    def _check_settings(self) -> None:
+    def _noted(self, read: tuple[tuple[str, str], ...], derived: Sequence[str]) -> Dataset:
+        """A copy whose warnings are ``read`` (table, warning) and then ``derived``."""
+        copy = self.model_copy(update={"warnings": (*(note for _, note in read), *derived)})
+        copy._read_notes = read
+        return copy
+
+    def _check_settings(self) -> pd.DataFrame:
         """The rules that tie new settings to the tables (as :func:`load_dataset` checks
-        them); raises :class:`DatasetError`."""
+        them); raises :class:`DatasetError`, else returns the demand entries."""
         from optimizer.demand import entries
 
         stab = self.settings.stability
@@ -166,9 +195,16 @@ class Dataset(BaseModel):
                     "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
                 )
             )
-        problems += _entry_problems(self, entries(self), "settings", None)
+        ent = entries(self)
+        problems += _entry_problems(self, ent, "settings", None)
         if problems:
             raise DatasetError(problems)
+        return ent
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"a dataset's name must be a str, got {name!r}")
 
 
 # --------------------------------------------------------------------------- reading
@@ -556,7 +592,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        return value.date().isoformat()  # the day: an ERP export's time of day is dropped
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
@@ -645,10 +681,10 @@ def _frame_to_raw(frame: pd.DataFrame, source: str, problems: list[Problem]) -> 
             continue  # a blank column name is ignored, as a blank header cell is
         if pd.api.types.is_datetime64_any_dtype(s):
             out[name] = ["" if pd.isna(v) else v.date().isoformat() for v in s]
-        elif pd.api.types.is_bool_dtype(s):
-            out[name] = ["true" if v else "false" for v in s]
-        elif pd.api.types.is_integer_dtype(s):
-            out[name] = [str(v) for v in s.tolist()]
+        elif pd.api.types.is_bool_dtype(s):  # a nullable "boolean" holds a blank as <NA>
+            out[name] = ["" if _isnan(v) else "true" if v else "false" for v in s.tolist()]
+        elif pd.api.types.is_integer_dtype(s):  # so does a nullable "Int64"
+            out[name] = ["" if _isnan(v) else str(v) for v in s.tolist()]
         else:
             out[name] = [_cell_text(None if _isnan(v) else v) for v in s.tolist()]
     return pd.DataFrame(out, dtype=object, index=pd.RangeIndex(len(frame)))
@@ -832,6 +868,32 @@ def _resolve_periods(periods: pd.DataFrame, raw: _RawTable, check: _Checker) -> 
     return periods
 
 
+def _not_periods(raw: _RawTable, values: np.ndarray, bad: np.ndarray, check: _Checker) -> None:
+    """Report the order or receipt periods at ``bad``, neither a period id nor an ISO
+    date: dates written another way (``02/12/2026``) first, so that the rows naming a
+    period missing from periods.csv do not push them past the rows listed."""
+    at = np.flatnonzero(bad)
+    dates = pd.to_datetime(pd.Series(values[at], dtype=object), errors="coerce", format="mixed")
+    datelike = np.zeros(len(values), dtype=bool)
+    datelike[at] = dates.notna().to_numpy()
+    for mask in (datelike, bad & ~datelike):
+        check.rows(
+            raw,
+            mask,
+            "period",
+            lambda i: f"'{values[i]}' is neither a period id nor an ISO date (YYYY-MM-DD)",
+        )
+
+
+def _neither_id_nor_date(values: np.ndarray, ids: set[str]) -> np.ndarray:
+    """Whether each value is neither one of the period ``ids`` nor an ISO date."""
+    known = pd.Series(values).isin(ids).to_numpy()
+    dates = pd.to_datetime(pd.Series(values[~known]), format="%Y-%m-%d", errors="coerce")
+    out = np.zeros(len(values), dtype=bool)
+    out[~known] = dates.isna().to_numpy()
+    return out
+
+
 def _locate_in_periods(
     values: np.ndarray, periods: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -872,6 +934,7 @@ def _build(
     missing: str = "{file}",
 ) -> Dataset:
     check = _Checker(problems)
+    read = [("", note) for note in notes]  # what was read and left out, by table
     frames: dict[str, pd.DataFrame] = {}
     for tname, table in TABLES.items():
         raw = raws.get(tname)
@@ -906,6 +969,15 @@ def _build(
         and len(periods) > 0
         and not any(p.file == raws["periods"].source for p in problems)
     )
+    # Problems in the periods' dates (order, contiguity, a bad date) leave their ids
+    # whole: references by id are checked against them in the same run. A row lost (too
+    # many values: a problem without a column) or no period column leaves ids out.
+    ids_ok = periods_ok or (
+        "periods" in raws
+        and len(periods) > 0
+        and "period" in raws["periods"].frame.columns
+        and not any(p.file == raws["periods"].source and p.column is None for p in problems)
+    )
     period_ids = set(periods["period"])
     product_ids = set(frames["products"]["product"])
     line_ids = set(frames["lines"]["line"])
@@ -937,7 +1009,7 @@ def _build(
     refs("bom", "material", material_ids, "material (not in materials.csv)")
     refs("receipts", "material", material_ids, "material (not in materials.csv)")
     refs("line_calendar", "line", line_ids, "line")
-    if periods_ok:
+    if ids_ok:
         refs("line_calendar", "period", period_ids, "period")
     refs("forecast", "product", product_ids, "product")
     refs("orders", "product", product_ids, "product")
@@ -945,10 +1017,6 @@ def _build(
     refs("previous_plan", "line", line_ids, "line")
     if "customers" in raws:
         refs("orders", "customer", customer_ids, "customer (not in customers.csv)")
-    elif any(p.file.startswith("customers") for p in problems):
-        pass  # customers.csv exists but could not be read: reported already
-    elif "orders" in raws and (frames["orders"]["customer"] != "").any():
-        notes.append("customers.csv is missing: orders take their own or their product's priority")
 
     _coefficient_spans(frames, raws, check)
 
@@ -966,27 +1034,33 @@ def _build(
         bad = np.array([str(v).startswith("forecast:") for v in ids], dtype=bool)
         check.rows(raws["orders"], bad, "order", "an order id must not start with 'forecast:'")
 
+    for t in ("orders", "receipts"):
+        if t not in raws:
+            frames[t]["past_due"] = np.zeros(0, dtype=bool)
+        elif ids_ok and not periods_ok:
+            # where a date falls waits for the periods' dates; whether it is one does not
+            values = frames[t]["period"].to_numpy(dtype=object)
+            unparsed = _neither_id_nor_date(values, period_ids)
+            _not_periods(raws[t], values, unparsed & (values != ""), check)
+
     if periods_ok:
         for t in ("orders", "receipts"):
             if t not in raws:
-                frames[t]["past_due"] = np.zeros(0, dtype=bool)
                 continue
             frame = frames[t]
             pos, before, after, unparsed = _locate_in_periods(
                 frame["period"].to_numpy(dtype=object), periods
             )
             values = frame["period"].to_numpy(dtype=object)
-            check.rows(
-                raws[t],
-                unparsed & (values != ""),
-                "period",
-                lambda i, v=values: f"'{v[i]}' is neither a period id nor an ISO date (YYYY-MM-DD)",
-            )
+            _not_periods(raws[t], values, unparsed & (values != ""), check)
             for i in np.flatnonzero(after):
                 what = "order" if t == "orders" else "receipt"
-                notes.append(
-                    f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]}"
-                    " is after the last period, left out"
+                read.append(
+                    (
+                        t,
+                        f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]}"
+                        " is after the last period, left out",
+                    )
                 )
             keep = ~after & ~unparsed
             frame = frame.copy()
@@ -1008,13 +1082,20 @@ def _build(
             frame = frames[t]
             unknown = ~frame["period"].isin(period_ids).to_numpy()
             for i in np.flatnonzero(unknown)[:_MAX_ROWS_PER_PROBLEM]:
-                notes.append(
-                    f"{raws[t].source}, row {raws[t].rows[i]}: period '{frame['period'].iloc[i]}'"
-                    " is not in periods.csv, row left out"
+                read.append(
+                    (
+                        t,
+                        f"{raws[t].source}, row {raws[t].rows[i]}: period"
+                        f" '{frame['period'].iloc[i]}' is not in periods.csv, row left out",
+                    )
                 )
             if unknown.sum() > _MAX_ROWS_PER_PROBLEM:
-                notes.append(
-                    f"{raws[t].source}: {unknown.sum()} rows in all with unknown periods left out"
+                read.append(
+                    (
+                        t,
+                        f"{raws[t].source}: {unknown.sum()} rows in all with unknown periods"
+                        " left out",
+                    )
                 )
             frames[t] = frame[~unknown].reset_index(drop=True)
             raws[t] = _RawTable(
@@ -1037,10 +1118,13 @@ def _build(
         )
         known_pl = pp["product"].isin(product_ids).to_numpy() & pp["line"].isin(line_ids).to_numpy()
         for i in np.flatnonzero(~has & known_pl)[:_MAX_ROWS_PER_PROBLEM]:
-            notes.append(
-                f"{raws['previous_plan'].source}, row {raws['previous_plan'].rows[i]}: product "
-                f"'{pp['product'].iloc[i]}' has no routing on line '{pp['line'].iloc[i]}',"
-                " row left out"
+            read.append(
+                (
+                    "previous_plan",
+                    f"{raws['previous_plan'].source}, row {raws['previous_plan'].rows[i]}:"
+                    f" product '{pp['product'].iloc[i]}' has no routing on line"
+                    f" '{pp['line'].iloc[i]}', row left out",
+                )
             )
         frames["previous_plan"] = pp[has].reset_index(drop=True)
 
@@ -1054,8 +1138,6 @@ def _build(
                 "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
             )
         )
-    if stab and stab.frozen_periods > len(periods) and len(periods):
-        notes.append(f"frozen_periods = {stab.frozen_periods} exceeds the {len(periods)} periods")
 
     has_demand = (len(frames["forecast"]) > 0 and (frames["forecast"]["quantity"] > 0).any()) or (
         len(frames["orders"]) > 0
@@ -1088,15 +1170,28 @@ def _build(
     )
     if problems:
         raise DatasetError(problems)
-    routed = set(frames["routings"]["product"])
+    done = dataset._noted(tuple(read), _plan_notes(dataset, ent))
+    for note in done.warnings:
+        warnings.warn(note, DatasetWarning, stacklevel=3)
+    return done
+
+
+def _plan_notes(dataset: Dataset, ent: pd.DataFrame) -> list[str]:
+    """The warnings that follow from a valid dataset's tables and settings and its
+    demand entries ``ent`` (made again for a changed copy)."""
+    notes = []
+    if not dataset.has_customers and (dataset.orders["customer"] != "").any():
+        notes.append("customers.csv is missing: orders take their own or their product's priority")
+    frozen, n = dataset.settings.stability.frozen_periods, len(dataset.periods)
+    if frozen > n:
+        notes.append(f"frozen_periods = {frozen} exceeds the {n} periods")
+    routed = set(dataset.routings["product"])
     unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"]) - routed)
     for p in unrouted[:_MAX_ROWS_PER_PROBLEM]:
         notes.append(f"product '{p}' has demand but no routing: it can only be served from stock")
     if len(unrouted) > _MAX_ROWS_PER_PROBLEM:
         notes.append(f"{len(unrouted)} products in all have demand but no routing")
-    for note in notes:
-        warnings.warn(note, DatasetWarning, stacklevel=3)
-    return dataset.model_copy(update={"warnings": tuple(notes)})
+    return notes
 
 
 MAX_SPAN = 1e9
