@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.generate import generate
+from formulations.allocation import build
 from optimizer.backends import (
     BACKENDS,
     Limit,
@@ -406,3 +407,45 @@ def test_lexicographic_says_the_time_limit_stopped_it() -> None:
     )
     summary = plan(ds, settings).summary
     assert (summary.status, summary.limit) == ("no_solution", "time")
+
+
+def test_shortage_prices_at_the_limit_solve_with_highs() -> None:
+    """Found by a tester: shortage prices of 1e12 (the documented limit; here from a
+    shortage cost of 1e4 and nine tiers) made HiGHS's staged solve fail ("dual simplex
+    ratio test failed due to excessive dual values": status error); the LP is solved
+    again from HiGHS's own start."""
+    ds = Dataset.from_frames(
+        periods=pd.DataFrame({"period": ["W1", "W2"], "start": ["2026-11-30", "2026-12-07"]}),
+        products=pd.DataFrame(
+            {"product": ["A", "B", "C"], "shortage_cost": [1e4] * 3, "priority": [1, 1, 9]}
+        ),
+        lines=pd.DataFrame({"line": ["L1"], "hours": [10.0]}),
+        routings=pd.DataFrame({"product": ["A", "B", "C"], "line": ["L1"] * 3, "rate": [10.0] * 3}),
+        forecast=pd.DataFrame(
+            {"product": ["A", "B", "C"], "period": ["W1", "W2", "W2"], "quantity": [200, 200, 50]}
+        ),
+    )
+    summary = plan(ds).summary
+    assert summary.status == "optimal", summary.message
+    # the line makes 100 a week: 100 of A and of B short at 1e12 each, all of C at 1e4
+    assert summary.objective == pytest.approx(200 * 1e12 + 50 * 1e4, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "status", "limit"),
+    [(0.05, SolveStatus.NO_SOLUTION, Limit.TIME), (0.01, SolveStatus.INFEASIBLE, None)],
+)
+def test_cbc_infeasible_at_the_time_limit_is_no_plan_in_time(
+    seconds: float, status: SolveStatus, limit: Limit | None
+) -> None:
+    """Found by a tester: CBC's preprocessing, cut short by the time limit, says
+    "infeasible or unbounded" of a MILP with plans (generated s with setups, seed 3, at
+    0.04 s) and writes "Integer infeasible": that is no plan in time. Before the limit,
+    infeasible stays infeasible."""
+    from optimizer.backends.cbc import _read_solution
+
+    model = build(load_dataset(DATA / "tiny")).lp
+    text = "Integer infeasible - objective value 0.00000000\n"
+    log = "Pre-processing says infeasible or unbounded\n"
+    solution = _read_solution(model, text, log, seconds, None, time_limit=0.04)
+    assert (solution.status, solution.limit) == (status, limit)

@@ -361,6 +361,24 @@ class HighsBackend:
         self._highspy = highspy
 
     def solve(self, model: LinearModel, options: SolveOptions) -> Solution:
+        solution = self._solve(model, options)
+        started = options.basis is not None or options.crash is not None or options.relax_first
+        if solution.status is not SolveStatus.ERROR or model.is_mip or not started:
+            return solution
+        # HiGHS failed from soe's start (a staged solve of an LP whose shortage prices
+        # reach the 1e12 limit: "ratio test failed due to excessive dual values"); the
+        # same LP from HiGHS's own start solves
+        logger.info("HiGHS failed (%s) from soe's start; solving again from its own", solution)
+        left = None if options.time_limit is None else options.time_limit - solution.seconds
+        if left is not None and left <= 0:
+            return solution
+        again = self._solve(
+            model,
+            dataclasses.replace(options, basis=None, crash=None, relax_first=(), time_limit=left),
+        )
+        return dataclasses.replace(again, seconds=again.seconds + solution.seconds)
+
+    def _solve(self, model: LinearModel, options: SolveOptions) -> Solution:
         hp = self._highspy
         h = _new_highs(hp)
         h.setOptionValue("output_flag", options.log is not None)
