@@ -9,12 +9,16 @@ or a solver that is not installed). Errors are printed without a traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -75,13 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "plan":
-            return _plan(args)
-        if args.command == "check":
-            return _check(args)
-        return _report(args)
+        with _terminate_as_interrupt(), _reader_may_leave():
+            if args.command == "validate":
+                return _validate(args)
+            if args.command == "plan":
+                return _plan(args)
+            if args.command == "check":
+                return _check(args)
+            return _report(args)
     except DatasetError as exc:
         _err(str(exc))
         return EXIT_INVALID
@@ -102,6 +107,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
         return EXIT_NO_PLAN
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``timeout``, a scheduler, a service stop) ends the command as Ctrl-C
+    does: the plan folder being written is removed, nothing half-written is left."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """A reader that stops early (``soe validate DS | head -1``) is not an error of
+    ours: output to the closed pipe is dropped and the command ends with its own
+    status (it was "internal error: BrokenPipeError", exit 1)."""
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)
+    try:
+        yield
+    finally:
+        sys.stdout = stdout
+
+
+class _PipeSafe(io.TextIOBase):
+    """``stream`` that stops writing once its reader has gone."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone = True
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
 
 
 def _err(text: str) -> None:

@@ -116,3 +116,61 @@ def test_unknown_solver_in_settings(
     (dataset / "settings.toml").write_text("[solve]\nsolver = 'gurobi'\n")
     assert main(["plan", str(dataset), "--out", str(tmp_path / "p")]) == 2
     assert "settings.toml, row 2, column solve.solver" in capsys.readouterr().err
+
+
+def test_sigterm_while_writing_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by a tester: SIGTERM (``timeout``, a scheduler) while the plan folder was
+    written left the hidden temporary folder behind, one per run; it now ends the
+    command as Ctrl-C does."""
+    import os
+    import signal
+
+    from optimizer import results
+
+    folder = write_tables(tmp_path / "ds", BASE)
+    write = results.write_csv
+    calls: list[int] = []
+
+    def terminated_midway(frame: object, path: Path) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        write(frame, path)  # type: ignore[arg-type]
+
+    class Unhandled(Exception):
+        pass
+
+    def unhandled(signum: int, frame: object) -> None:
+        raise Unhandled  # without soe's handler: fail the test, not kill pytest
+
+    monkeypatch.setattr(results, "write_csv", terminated_midway)
+    before = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        out = tmp_path / "out" / "plan"
+        assert main(["plan", str(folder), "--out", str(out), "--no-report"]) == 1
+        assert "interrupted; nothing was written." in capsys.readouterr().err
+        assert list((tmp_path / "out").iterdir()) == []
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # the handler is put back
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """Found by a tester: ``soe validate DS | true`` ended "internal error:
+    BrokenPipeError", exit 1; the output to the closed pipe is dropped instead."""
+    import subprocess
+    import sys
+
+    folder = write_tables(tmp_path / "ds", BASE)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "optimizer.cli", "validate", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # the reader leaves before the first line
+    err = reader.stderr.read().decode()
+    assert reader.wait() == 0, err
+    assert "internal error" not in err
