@@ -594,7 +594,9 @@ class AllocationModel:
                 "shipped": shipped.ravel(),
                 "closing": closing.ravel(),
                 "safety_stock": np.repeat(d.ss, T),
-                "below_safety_stock": np.maximum(0.0, d.ss[:, None] - closing).ravel(),
+                "below_safety_stock": _noise_free(
+                    d.ss[:, None] - closing, np.broadcast_to(d.ss[:, None], closing.shape)
+                ).ravel(),
             }
         )
 
@@ -602,7 +604,7 @@ class AllocationModel:
         service = d.entries.copy()
         service["on_time"] = amount[:, 0]
         service["late"] = amount[:, 1:].sum(axis=1)
-        service["unmet"] = np.maximum(0.0, d.ed - amount.sum(axis=1))
+        service["unmet"] = _noise_free(d.ed - amount.sum(axis=1), d.ed)
         ei, lag = np.nonzero(amount > 0)
         shipments = pd.DataFrame(
             {
@@ -1043,3 +1045,12 @@ def _add_window_rows(
     for cols in stock:
         cols = cols[keep]
         b.add_coefs(rows[cols >= 0], cols[cols >= 0], -1.0)
+
+
+def _noise_free(difference: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A shortfall worked out as a difference of plan quantities (demand less shipped),
+    at least 0, with round-off (below ``1e-9`` of ``max(1, scale)``) written as 0: 99
+    units due and 98.99999999999999 shipped is no unit unmet."""
+    out: np.ndarray = np.maximum(0.0, difference)
+    out[out <= 1e-9 * np.maximum(1.0, np.abs(scale))] = 0.0
+    return out

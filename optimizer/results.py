@@ -80,18 +80,20 @@ def _finite(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """A plan: the output tables and the summary.
 
     Reading a table of a plan without a solution raises
-    :class:`~optimizer.exceptions.NoSolutionError`.
+    :class:`~optimizer.exceptions.NoSolutionError`. Plans compare by identity (``==``
+    on DataFrames has no single answer; compare ``summary.objective`` or the tables
+    with ``DataFrame.equals``) and are hashable.
     """
 
     summary: Summary
     _tables: Mapping[str, pd.DataFrame] | None = field(default=None, repr=False)
     dataset_name: str = ""
-    basis: Basis | None = field(default=None, repr=False, compare=False)
+    basis: Basis | None = field(default=None, repr=False)
     """The optimal basis of the plan's LP (LP models solved by HiGHS; ``None``
     otherwise, and for a plan read back from its folder): it warm-starts the report's
     dual LP, which differs only in bounds."""

@@ -90,3 +90,29 @@ def test_csv_quotes_only_what_needs_it_and_reads_back(tmp_path: Path) -> None:
         ["", "0.0000001", "false", "4", "4"],
         ["two\nlines", "3.5", "true", "5", "5"],
     ]
+
+
+def test_round_off_of_a_difference_is_no_unit_unmet() -> None:
+    """Found by a tester: bodywash's service.csv had ``unmet`` 7.3e-12 (99 units due,
+    98.99999999999999 shipped); a shortfall below 1e-9 of its quantity is 0."""
+    from optimizer import load_dataset, plan
+    from tests.conftest import DATA
+
+    result = plan(load_dataset(DATA / "bodywash"))
+    for table, column in [(result.service, "unmet"), (result.inventory, "below_safety_stock")]:
+        values = table[column].to_numpy()
+        assert not ((values > 0) & (values < 1e-6)).any(), table[values < 1e-6]
+
+
+def test_plans_compare_by_identity_and_hash() -> None:
+    """``==`` on two plans raised "The truth value of a DataFrame is ambiguous"."""
+    import pickle
+
+    from optimizer import load_dataset, plan
+    from tests.conftest import DATA
+
+    result = plan(load_dataset(DATA / "tiny"))
+    again = pickle.loads(pickle.dumps(result))
+    assert result == result and result != again
+    assert len({result, again}) == 2
+    assert all(t.equals(again.tables()[n]) for n, t in result.tables().items())
