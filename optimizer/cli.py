@@ -198,7 +198,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _no_plan_hint(summary: Summary, settings: Settings) -> str:
-    """What to do when a limit stopped the solver before any plan."""
+    """What to do when the solver ended without a plan."""
+    if summary.status == "infeasible":
+        other = "cbc" if settings.solve.solver == "highs" else "highs"
+        return (
+            " A valid dataset always has a plan (MODEL.md), so this is numerical trouble"
+            f" in {settings.solve.solver} (numbers near the limits of docs/dataset.md);"
+            f" try --solver {other}."
+        )
     if summary.status != "no_solution" or summary.limit != "time":
         return ""
     what = (

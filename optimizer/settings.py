@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 SolverName = Literal["highs", "cbc", "scip"]
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_value_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """``time_limit_s = true`` read as 1 s (pydantic takes a bool for a number)."""
+        name = info.field_name
+        if isinstance(value, bool) and name and cls.model_fields[name].annotation in (int, float):
+            raise ValueError("a number is required, not true or false")
+        return value
 
 
 class SolveSettings(_Section):

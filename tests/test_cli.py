@@ -174,3 +174,23 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
     err = reader.stderr.read().decode()
     assert reader.wait() == 0, err
     assert "internal error" not in err
+
+
+def test_an_infeasible_ending_says_it_is_the_solvers_trouble(
+    monkeypatch: pytest.MonkeyPatch,
+    dataset: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A valid dataset always has a plan, so a solver that calls it infeasible has
+    numerical trouble (SCIP at the input limits): the message says to try another."""
+    from optimizer.backends import Solution, SolveStatus
+    from optimizer.backends.highs import HighsBackend
+
+    monkeypatch.setattr(HighsBackend, "solve", lambda *a, **k: Solution(SolveStatus.INFEASIBLE))
+    out = tmp_path / "plan"
+    assert main(["plan", str(dataset), "--out", str(out), "--no-report"]) == 1
+    err = capsys.readouterr().err
+    assert "no plan: the solver ended 'infeasible'" in err
+    assert "numerical trouble in highs" in err and "try --solver cbc." in err
+    assert not out.exists()

@@ -193,6 +193,11 @@ BROKEN: list[tuple[str, dict[str, str | None], tuple[str, int | None, str | None
         ("settings.toml", 2, "demand.max_lateness", "greater than or equal to 0"),
     ),
     (
+        "true for a number",  # pydantic read it as 1: a 1 s time limit
+        {"settings": "[solve]\nmip_gap = 0.01\ntime_limit_s = true"},
+        ("settings.toml", 3, "solve.time_limit_s", "a number is required, not true or false"),
+    ),
+    (
         "unknown section",
         {"settings": "[speed]\nfast = true"},
         ("settings.toml", 1, "speed", "unknown settings key"),
