@@ -368,7 +368,7 @@ class HighsBackend:
         # HiGHS failed from soe's start (a staged solve of an LP whose shortage prices
         # reach the 1e12 limit: "ratio test failed due to excessive dual values"); the
         # same LP from HiGHS's own start solves
-        logger.info("HiGHS failed (%s) from soe's start; solving again from its own", solution)
+        logger.info("HiGHS failed (%s) from soe's start; solving from its own", solution.message)
         left = None if options.time_limit is None else options.time_limit - solution.seconds
         if left is not None and left <= 0:
             return solution
