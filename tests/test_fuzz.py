@@ -799,7 +799,7 @@ def test_fuzzed_datasets_sweep(tmp_path: Path, sentinel: Path) -> None:
 
 def test_fuzzed_dataset_with_reports(tmp_path: Path, sentinel: Path) -> None:
     """With the reports on (written inside the same atomic step as the plan tables)."""
-    outcomes = [_run_case(seed, tmp_path, sentinel, report=True) for seed in (5, 6)]
+    outcomes = [_run_case(seed, tmp_path, sentinel, report=True) for seed in (5, 16)]
     assert [o.describe() for o in outcomes if o.failure] == []
     assert {o.code for o in outcomes} == {0, 2}
 
