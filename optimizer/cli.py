@@ -12,6 +12,8 @@ import argparse
 import contextlib
 import io
 import logging
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -239,7 +241,9 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for path, option in ((args.out, "--out"), (args.excel, "--excel")):
         if path is not None and (
-            problem := _unwritable(path, folder=option == "--out", dataset=args.dataset)
+            problem := _unwritable(
+                path, folder=option == "--out", dataset=args.dataset, out=args.out
+            )
         ):
             _err(f"error: {option} {path}: {problem}")
             return EXIT_INVALID
@@ -272,23 +276,52 @@ def _plan(args: argparse.Namespace) -> int:
         )
         return EXIT_NO_PLAN
     dataset = dataset.replace(settings=settings)  # the what-ifs re-solve with the same options
-    extra = None
-    if not args.no_report:
-        from optimizer.reports import write_reports
 
-        def extra(folder: Path) -> None:
+    def extra(folder: Path) -> None:
+        """The reports, then the --excel workbook, inside the plan folder's atomic step:
+        a workbook that cannot be written leaves no plan folder either."""
+        if not args.no_report:
+            from optimizer.reports import write_reports
+
             write_reports(dataset, result, folder)
+        if args.excel:
+            try:
+                _write_workbook(result, folder / "plan.xlsx", args.excel)
+            except OSError as exc:
+                raise _WorkbookError(exc) from exc
 
     try:
         out = result.write(args.out, extra=extra)
+    except _WorkbookError as exc:
+        _err(f"error: cannot write the workbook {args.excel}: {exc}; nothing was written.")
+        return EXIT_NO_PLAN
     except OSError as exc:
         _err(f"error: cannot write the plan folder {args.out}: {exc}; nothing was written.")
         return EXIT_NO_PLAN
-    if args.excel:
-        result.to_excel(args.excel)
     print(plan_summary(dataset, result))
     print(f"plan written to {out} ({time.perf_counter() - started:.1f} s)")
     return EXIT_OK
+
+
+class _WorkbookError(OSError):
+    """The --excel workbook could not be written."""
+
+
+def _write_workbook(result: Any, report: Path, target: Path) -> None:
+    """``target``: a copy of the plan folder's ``plan.xlsx`` (``report``, with the
+    trade-off sheets) when the reports were written, else the plan tables' workbook;
+    through a temporary file beside it, so a failed copy leaves the old one."""
+    if not report.is_file():
+        result.to_excel(target)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        shutil.copyfile(report, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 _OPTIONS = {
@@ -301,9 +334,11 @@ _OPTIONS = {
 """The command-line option behind each overridable setting, for error messages."""
 
 
-def _unwritable(path: Path, folder: bool, dataset: Path) -> str | None:
-    """Why ``path`` cannot be written (a plan folder, or a file), or ``None``; never over
-    the ``dataset`` or a folder holding it, nor over a folder of other files."""
+def _unwritable(path: Path, folder: bool, dataset: Path, out: Path | None = None) -> str | None:
+    """Why ``path`` cannot be written (a plan folder, or the workbook), or ``None``;
+    never over the ``dataset`` or a folder holding it, nor over a folder of other files;
+    a workbook never inside the dataset folder or the plan folder ``out``, and only as
+    an ``.xlsx``."""
     from optimizer.results import replace_problem
 
     target, source = path.resolve(), dataset.resolve()
@@ -311,6 +346,15 @@ def _unwritable(path: Path, folder: bool, dataset: Path) -> str | None:
         return f"{'is' if target == source else 'holds'} the dataset; give another " + (
             "folder (the plan replaces it as a whole)" if folder else "file"
         )
+    if not folder and source.is_dir() and source in target.parents:
+        return "is inside the dataset folder; give a file elsewhere"
+    if not folder and out is not None and out.resolve() in target.parents:
+        return (
+            "is inside the plan folder, which is replaced as a whole (it holds plan.xlsx"
+            " already); give a file elsewhere"
+        )
+    if not folder and target.suffix.lower() != ".xlsx":
+        return "is not an .xlsx file name; give one ending in .xlsx"
     if path.exists() and path.is_dir() != folder:
         return "is a folder" if path.is_dir() else "is a file, not a folder"
     if folder and (problem := replace_problem(target)):

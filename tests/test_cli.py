@@ -194,3 +194,70 @@ def test_an_infeasible_ending_says_it_is_the_solvers_trouble(
     assert "no plan: the solver ended 'infeasible'" in err
     assert "numerical trouble in highs" in err and "try --solver cbc." in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("ds/products.csv", "is inside the dataset folder"),
+        ("plan/production.xlsx", "is inside the plan folder"),
+        ("book.csv", "is not an .xlsx file name"),
+    ],
+)
+def test_excel_never_overwrites_an_input_or_plan_file(
+    dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, words: str
+) -> None:
+    """Found by a tester: ``--excel ds/products.csv`` replaced the dataset's products
+    with a workbook (exit 0). Refused before solving, nothing written."""
+    before = {p.name: p.read_bytes() for p in dataset.iterdir()}
+    code = main(
+        ["plan", str(dataset), "--out", str(tmp_path / "plan"), "--excel", str(tmp_path / where)]
+    )
+    assert code == 2
+    assert words in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in dataset.iterdir()} == before
+    assert not (tmp_path / "plan").exists()
+
+
+def test_the_excel_copy_is_the_plan_workbook(dataset: Path, tmp_path: Path) -> None:
+    """``--excel FILE`` is another copy of plan.xlsx, its trade-off sheets included
+    (it held the plan tables only); without the reports, the plan tables."""
+    import openpyxl
+
+    out, book = tmp_path / "plan", tmp_path / "copy" / "week.xlsx"
+    assert main(["plan", str(dataset), "--out", str(out), "--excel", str(book)]) == 0
+    assert book.read_bytes() == (out / "plan.xlsx").read_bytes()
+    assert "tradeoffs" in openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert main(["plan", str(dataset), "--out", str(out), "--excel", str(book), "--no-report"]) == 0
+    sheets = openpyxl.load_workbook(book, read_only=True).sheetnames
+    assert "production" in sheets and "tradeoffs" not in sheets
+
+
+def test_a_workbook_that_cannot_be_written_leaves_no_plan(
+    dataset: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A locked --excel target (Excel holds it open): the plan folder was written and
+    the run ended "internal error: PermissionError", exit 1; now nothing is written."""
+    import os
+
+    from optimizer import cli
+
+    real = os.replace
+
+    def locked(src: object, dst: object) -> None:
+        if str(dst).endswith("week.xlsx"):
+            raise PermissionError(13, "Permission denied", str(dst))
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli.os, "replace", locked)
+    out = tmp_path / "plan"
+    assert (
+        main(["plan", str(dataset), "--out", str(out), "--excel", str(tmp_path / "week.xlsx")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "cannot write the workbook" in err and "nothing was written" in err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
