@@ -511,3 +511,26 @@ def test_what_ifs_are_skipped_when_the_plan_was_slow(make: Callable[..., Dataset
     assert a.options.empty
     assert any("what-ifs skipped" in n for n in a.notes)
     assert not analyse(ds, slow, what_if_seconds=120).options.empty
+
+
+def test_overtime_that_serves_nothing_more_is_no_option_cost(
+    make: Callable[..., Dataset],
+) -> None:
+    """Found by a tester: the overtime what-if made overtime free, so the solve ran it
+    where it serves nothing (here: 5 h in W2, to save building 50 A ahead at 1 a unit)
+    and then charged it back: "+0 units, +450". More overtime serves no more demand, so
+    the option is the plan as it is: no units, no change."""
+    ds = make(
+        base=False,
+        periods=TWO,
+        products="product,priority,shortage_cost,holding_cost\nA,1,1000,1",
+        lines="line,hours,overtime_hours,overtime_cost\nL1,5,5,100",
+        routings="product,line,rate\nA,L1,10",
+        forecast="product,period,quantity\nA,W2,100",
+    )
+    p, a = analysed(ds, what_ifs=True)
+    assert p.summary.objective == pytest.approx(50 + 100 * float(ds.routings["run_cost"].iloc[0]))
+    ot = a.options.set_index("option").loc["overtime"]
+    assert ot["units_recovered"] == pytest.approx(0)
+    assert ot["objective_change"] == pytest.approx(0)
+    assert ot["spend_change"] == pytest.approx(0)
