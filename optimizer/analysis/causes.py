@@ -344,9 +344,16 @@ class _Words:
         desc = self.mat_desc.get(name, "")
         label = name if not desc else f"{name} ({desc})" if "(" not in desc else f"{name}, {desc},"
         closing = self.prices.closing[k]
-        out = [u for u in periods if closing[u] <= TOL * max(1.0, self.prices.consumed[k, u])]
+        # the first week it runs out, from the first week it is priced on: a unit is
+        # worth something in W03 when the stock it would join runs out in W04 (the
+        # binding weeks alone missed that, and said "short in W03" with stock left)
+        out = [
+            u
+            for u in range(periods[0], len(per))
+            if closing[u] <= TOL * max(1.0, self.prices.consumed[k, u])
+        ]
         when = out[0] if out else periods[-1]
-        text = f"{label} runs out in {per[when]}" if out else f"{label} is short in {per[when]}"
+        text = f"{label} runs out in {per[when]}" if out else f"{label} is scarce in {per[when]}"
         rc = self.receipts[(self.receipts["material"] == name) & (self.receipts["_t"] > when)]
         if len(rc):
             first = rc.iloc[0]
