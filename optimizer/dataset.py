@@ -502,7 +502,7 @@ def _read_workbook(
     settings_raw: dict[str, Any] | None = None
     sheets = {s.strip().lower(): s for s in wb.sheetnames}
     if _has_formulas(book):
-        tables = [sheets[s] for s in TABLES if s in sheets]
+        tables = [sheets[s] for s in (*TABLES, "settings") if s in sheets]
         _unsaved_formulas(book, wb, openpyxl, tables, problems)
     try:
         for name in TABLES:
@@ -639,8 +639,9 @@ def _settings_sheet(ws: Any, source: str, problems: list[Problem]) -> dict[str, 
         )
         return result
     k, v = names.index("key"), names.index("value")
+    lines: dict[str, int] = {}  # each key's row, to locate its problems
     for row, number in zip(rows, numbers, strict=True):
-        key, text = row[k].strip(), row[v].strip()
+        key, text = row[k].strip().lower(), row[v].strip()
         section, _, field = key.partition(".")
         if not field:
             problems.append(
@@ -649,7 +650,18 @@ def _settings_sheet(ws: Any, source: str, problems: list[Problem]) -> dict[str, 
                 )
             )
             continue
+        if key in lines:
+            problems.append(
+                Problem(source, number, key, f"this key is set twice (row {lines[key]} too)")
+            )
+            continue
+        lines[key] = number
+        lines.setdefault(section, number)
+        if not text:
+            continue  # a blank value takes the default (a formula without one is reported)
         result.setdefault(section, {})[field] = _settings_value(text)
+    if result:
+        result["__lines__"] = lines
     return result
 
 

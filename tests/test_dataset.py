@@ -885,3 +885,40 @@ def test_settings_overrides_name_what_is_wrong(
     """A misspelt section raised a bare ``KeyError: 'solver'``."""
     with pytest.raises(error, match=message):
         Settings().with_overrides(**override)
+
+
+def test_a_settings_sheet_is_located_like_settings_toml(tmp_path: Path) -> None:
+    """Found by a tester: a settings sheet's problem named no row (settings.toml's do),
+    a key set twice took the last value silently, ``Solve.time_limit_s`` was an unknown
+    section, and a formula without a saved value read as '' ("unable to parse")."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    sheets: dict[str, list[list[Any]]] = {
+        "periods": [["period", "start"], ["W1", "2026-11-30"]],
+        "products": [["product", "shortage_cost"], ["A", 5]],
+        "lines": [["line", "hours"], ["L1", 10]],
+        "routings": [["product", "line", "rate"], ["A", "L1", 10]],
+        "forecast": [["product", "period", "quantity"], ["A", "W1", 60]],
+        "settings": [
+            ["key", "value"],
+            ["Solve.time_limit_s", 30],  # row 2: read as solve.time_limit_s
+            ["solve.mip_gap", True],  # row 3
+            ["solve.time_limit_s", 40],  # row 4: twice
+            ["demand.max_lateness", "=1+1"],  # row 5: no saved value
+        ],
+    }
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    book = tmp_path / "week.xlsx"
+    wb.save(book)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(book)
+    located = {(p.row, p.column): p.message for p in info.value.problems}
+    assert "not true or false" in located[(3, "solve.mip_gap")]
+    assert "set twice (row 2 too)" in located[(4, "solve.time_limit_s")]
+    assert "no saved value" in located[(5, "value")]
+    assert len(located) == 3
