@@ -449,3 +449,39 @@ def test_cbc_infeasible_at_the_time_limit_is_no_plan_in_time(
     log = "Pre-processing says infeasible or unbounded\n"
     solution = _read_solution(model, text, log, seconds, None, time_limit=0.04)
     assert (solution.status, solution.limit) == (status, limit)
+
+
+def test_highs_keeping_a_start_it_did_not_prove_is_solved_again() -> None:
+    """Found by a tester: a frozen fence below a minimum lot (W1 capped at 5 < 6, W2 at
+    0). Given soe's start (460), HiGHS valued it at 300 in its presolved space, ended
+    "optimal" and handed back the start itself: objective 460, bound 300, status
+    optimal. By hand: W2's 15 short at 20 = 300, 8 made in W3 and 15 in W4."""
+    ds = Dataset.from_frames(
+        periods=pd.DataFrame(
+            {
+                "period": ["W1", "W2", "W3", "W4"],
+                "start": ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"],
+            }
+        ),
+        products=pd.DataFrame(
+            {
+                "product": ["B"],
+                "shortage_cost": [20.0],
+                "max_inventory": [4.0],
+                "holding_cost": [0.6],
+            }
+        ),
+        lines=pd.DataFrame({"line": ["L1"], "hours": [20.0]}),
+        routings=pd.DataFrame({"product": ["B"], "line": ["L1"], "rate": [2.0], "min_lot": [6.0]}),
+        forecast=pd.DataFrame(
+            {"product": ["B"] * 3, "period": ["W2", "W3", "W4"], "quantity": [15.0, 8.0, 15.0]}
+        ),
+        previous_plan=pd.DataFrame(
+            {"product": ["B"], "line": ["L1"], "period": ["W1"], "quantity": [5.0]}
+        ),
+        settings={"stability": {"frozen_periods": 2}, "solve": {"threads": 1}},
+    )
+    summary = plan(ds).summary
+    assert summary.status == "optimal"
+    assert summary.objective == pytest.approx(300.0, abs=1e-6)
+    assert summary.gap <= ds.settings.solve.mip_gap

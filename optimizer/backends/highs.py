@@ -362,6 +362,21 @@ class HighsBackend:
 
     def solve(self, model: LinearModel, options: SolveOptions) -> Solution:
         solution = self._solve(model, options)
+        if model.is_mip and options.start is not None and _start_kept(solution, options):
+            # HiGHS called the start "optimal" at a bound the plan it returned does not
+            # reach (it valued the start in its presolved space, then handed back the
+            # start itself: 460 "optimal" at bound 300 on a frozen fence below a
+            # minimum lot); the same MIP without the start finds the optimum
+            logger.info("HiGHS kept a start its bound does not prove; solving without it")
+            left = None if options.time_limit is None else options.time_limit - solution.seconds
+            if left is None or left > 0:
+                again = self._solve(
+                    model, dataclasses.replace(options, start=None, time_limit=left)
+                )
+                again = dataclasses.replace(again, seconds=again.seconds + solution.seconds)
+                if again.status.has_solution and again.objective <= solution.objective:
+                    return again
+            return dataclasses.replace(solution, status=SolveStatus.FEASIBLE)
         started = options.basis is not None or options.crash is not None or options.relax_first
         if solution.status is not SolveStatus.ERROR or model.is_mip or not started:
             return solution
@@ -495,6 +510,7 @@ class HighsBackend:
         values = np.asarray(sol.col_value, dtype=np.float64)
         objective = float(info.objective_function_value)
         if model.is_mip:
+            objective = float(model.cost @ values + model.offset)  # the plan's, as returned
             bound = float(info.mip_dual_bound)
             gap = relative_gap(objective, bound)
         elif status_ is SolveStatus.OPTIMAL:
@@ -519,6 +535,15 @@ class HighsBackend:
             basis=basis,
             iterations=first_iterations + int(info.simplex_iteration_count),
         )
+
+
+def _start_kept(solution: Solution, options: SolveOptions) -> bool:
+    """Whether a MIP solve ended "optimal" with a plan its bound does not prove."""
+    return (
+        solution.status is SolveStatus.OPTIMAL
+        and solution.gap > options.mip_gap + 1e-9
+        and np.isfinite(solution.bound)
+    )
 
 
 def _get_basis(hp: Any, h: Any, model: LinearModel, sol: Any) -> Basis | None:
