@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import io
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -314,14 +313,9 @@ def _write_workbook(result: Any, report: Path, target: Path) -> None:
     if not report.is_file():
         result.to_excel(target)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        shutil.copyfile(report, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from optimizer.reports.excel import write_beside
+
+    write_beside(target, lambda tmp: shutil.copyfile(report, tmp))
 
 
 _OPTIONS = {

@@ -961,9 +961,9 @@ def _shortfall(
     period's violation, not a new one.
     """
     zero = np.zeros_like(closing)
-    chain = _flow_scale(opening, inflow, outflow)
-    negative = _exceeds(zero, closing, tol, opening, inflow, outflow, chain)
-    was_negative = _exceeds(zero, opening, tol, inflow, outflow, chain)
+    chain = _flow_scale(opening, inflow, outflow)  # at least each of the period's terms
+    negative = _exceeds(zero, closing, tol, chain)
+    was_negative = _exceeds(zero, opening, tol, chain)
     worse = _exceeds(outflow, inflow, tol, opening)
     return negative & (~was_negative | worse)
 

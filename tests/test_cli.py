@@ -243,8 +243,6 @@ def test_a_workbook_that_cannot_be_written_leaves_no_plan(
     the run ended "internal error: PermissionError", exit 1; now nothing is written."""
     import os
 
-    from optimizer import cli
-
     real = os.replace
 
     def locked(src: object, dst: object) -> None:
@@ -252,7 +250,7 @@ def test_a_workbook_that_cannot_be_written_leaves_no_plan(
             raise PermissionError(13, "Permission denied", str(dst))
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli.os, "replace", locked)
+    monkeypatch.setattr(os, "replace", locked)
     out = tmp_path / "plan"
     assert (
         main(["plan", str(dataset), "--out", str(out), "--excel", str(tmp_path / "week.xlsx")]) == 1

@@ -8,7 +8,7 @@ time), else with openpyxl; both give the same sheets and formats.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,16 +35,25 @@ def write_workbook(
     if summary is not None:
         frames["summary"] = _summary_frame(summary)
     frames.update(sheets)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+
+    def write(tmp: Path) -> None:
         try:
             import xlsxwriter  # noqa: F401
         except ImportError:
             _write_openpyxl(tmp, frames)
         else:
             _write_xlsxwriter(tmp, frames)
+
+    return write_beside(Path(path), write)
+
+
+def write_beside(path: Path, write: Callable[[Path], object]) -> Path:
+    """``path`` written by ``write`` into a temporary file beside it, then renamed into
+    place: a failure never leaves half a file, and keeps the old one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
