@@ -21,7 +21,7 @@ def test_validate_ok(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "valid" in out
     assert "tier 1: 2 entries, 120 units" in out
-    assert "240 units of demand need 24.00 line hours" in out
+    assert "240 units of demand need 24 line hours" in out
 
 
 def test_validate_errors_exit_2_without_traceback(

@@ -543,3 +543,20 @@ def test_the_what_ifs_do_not_repeat_the_datasets_warnings(
         write_reports(ds, result, tmp_path, strict=True)
     assert [str(w.message) for w in seen if issubclass(w.category, DatasetWarning)] == []
     assert (tmp_path / "tradeoffs.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (37.0, "37"),
+        (36.9999999, "37"),
+        (26.5, "26.50"),
+        (0.25, "0.25"),
+        (1234.4, "1,234"),
+        (0.0, "0"),
+    ],
+)
+def test_console_quantities_drop_decimals_of_whole_numbers(value: float, shown: str) -> None:
+    from optimizer.reports.text import _n
+
+    assert _n(value) == shown

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 
 def _n(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    """A quantity for a planner's eye: whole numbers as such, small ones to 0.01."""
+    if abs(x) >= 100 or abs(x - round(x)) < 5e-7:
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
 
 
 def capacity_hours(dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
