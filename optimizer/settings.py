@@ -6,11 +6,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from optimizer.schema import MAX_MAGNITUDE
+
 SolverName = Literal["highs", "cbc", "scip"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # no inf or nan anywhere, and costs at most MAX_MAGNITUDE as in the tables: beyond
+    # that the solver has no digits left for the rest of the objective
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -26,7 +30,7 @@ class SolveSettings(_Section):
     """``[solve]``: which solver and how long."""
 
     solver: SolverName = "highs"
-    time_limit_s: float = Field(60.0, gt=0, description="for the whole plan")
+    time_limit_s: float = Field(60.0, gt=0, le=MAX_MAGNITUDE, description="for the whole plan")
     mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap")
     threads: int = Field(0, ge=0, description="0 = solver default")
 
@@ -42,16 +46,16 @@ class PrioritySettings(_Section):
     """``[priority]``: how tiers trade off."""
 
     mode: Literal["weighted", "lexicographic"] = "weighted"
-    tier_weight_base: float = Field(10.0, ge=1)
-    tolerance: float = Field(0.0, ge=0)
+    tier_weight_base: float = Field(10.0, ge=1, le=MAX_MAGNITUDE)
+    tolerance: float = Field(0.0, ge=0, le=MAX_MAGNITUDE)
 
 
 class StabilitySettings(_Section):
     """``[stability]``: frozen fence and plan nervousness."""
 
     frozen_periods: int = Field(0, ge=0)
-    frozen_shortfall_cost: float = Field(0.0, ge=0)
-    change_cost: float = Field(0.0, ge=0)
+    frozen_shortfall_cost: float = Field(0.0, ge=0, le=MAX_MAGNITUDE)
+    change_cost: float = Field(0.0, ge=0, le=MAX_MAGNITUDE)
 
 
 class ExceptionSettings(_Section):
@@ -59,7 +63,10 @@ class ExceptionSettings(_Section):
 
     horizon_periods: int = Field(2, ge=0, description="projected out of stock within N periods")
     escalate_value: float = Field(
-        0.0, ge=0, description="escalate an exception whose shortage value exceeds this (0 = off)"
+        0.0,
+        ge=0,
+        le=MAX_MAGNITUDE,
+        description="escalate an exception whose shortage value exceeds this (0 = off)",
     )
 
 
