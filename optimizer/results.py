@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from optimizer.exceptions import NoSolutionError
 
@@ -59,6 +59,13 @@ class Summary(BaseModel):
     """Lexicographic mode: status, objective and seconds of each stage."""
     warnings: list[str] = []
     message: str = ""
+
+    @field_validator("objective", "bound", "gap", "stages", mode="before")
+    @classmethod
+    def _none_for_unknown(cls, value: Any) -> Any:
+        """No bound or gap is ``None``, not the solver's ``-inf``, ``inf`` or ``nan``,
+        in Python as in ``summary.json``."""
+        return _finite(value)
 
     @property
     def has_solution(self) -> bool:

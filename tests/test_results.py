@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.results import plain_decimals, write_csv
+from optimizer.results import Summary, plain_decimals, write_csv
 
 
 @pytest.mark.parametrize(
@@ -116,3 +117,15 @@ def test_plans_compare_by_identity_and_hash() -> None:
     assert result == result and result != again
     assert len({result, again}) == 2
     assert all(t.equals(again.tables()[n]) for n, t in result.tables().items())
+
+
+def test_summary_has_none_for_an_unknown_bound_or_gap() -> None:
+    s = Summary(
+        status="feasible",
+        objective=10.0,
+        bound=-math.inf,
+        gap=math.inf,
+        stages=[{"stage": "tier 1", "objective": math.nan, "seconds": 1.0}],
+    )
+    assert (s.objective, s.bound, s.gap) == (10.0, None, None)
+    assert s.stages == [{"stage": "tier 1", "objective": None, "seconds": 1.0}]
