@@ -790,8 +790,11 @@ def _lines(
         _differs(used_tab, U, tol),
         lambda j: f"{where(j)} says {_n(used_tab[j])} h used, production takes {_n(U[j])} h",
     )
+    # whether hours are available is the dataset's to say (the table's figure is
+    # checked above, within the tolerance: 1e-9 h written for none is not a line open)
+    has_hours = H > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(avail > 0, used_tab / avail, np.nan)
+        ratio = np.where(has_hours, used_tab / avail, np.nan)
     report.rows(
         "lines.csv",
         _differs(util, ratio, tol),
@@ -802,12 +805,12 @@ def _lines(
     )
     report.rows(
         "lines.csv",
-        (avail > 0) & np.isnan(util) & ~np.isnan(used_tab),
+        has_hours & np.isnan(util) & ~np.isnan(used_tab),
         lambda j: f"{where(j)} leaves utilization blank though {_n(avail[j])} h are available",
     )
     report.rows(
         "lines.csv",
-        (avail == 0) & ~np.isnan(util),
+        ~has_hours & ~np.isnan(util),
         lambda j: (
             f"{where(j)} gives utilization {_n(util[j])}, but no hours are available "
             "(it should be blank)"
@@ -1182,6 +1185,53 @@ def _service(
     return unmet, on_time
 
 
+def _tier_limits(
+    d: _Data,
+    short: Floats,
+    late: Floats,
+    late_entry: Ints,
+    summary: Mapping[str, Any],
+    dataset: Dataset,
+    report: _Report,
+    tol: float,
+) -> None:
+    """Lexicographic mode: each tier's loss ``U_k`` (shortage at ``c_short`` plus
+    lateness) within the limit its stage set, ``U_k* (1 + tolerance) + 1e-6 max(1, U_k*)``.
+
+    ``U_k*`` is the stage's own result in ``summary.json`` (``stages``); a summary
+    without stages (DATASET.md does not list them) leaves this unchecked."""
+    stages = summary.get("stages")
+    if stages is None:
+        return
+    if not isinstance(stages, list):
+        report.add("summary", "summary stages is not a list")
+        return
+    relax = dataset.settings.priority.tolerance
+    for stage in stages:
+        name = stage.get("stage") if isinstance(stage, Mapping) else None
+        if not isinstance(name, str) or not name.startswith("tier "):
+            continue
+        best = stage.get("objective")
+        if not isinstance(best, int | float) or isinstance(best, bool) or not math.isfinite(best):
+            continue  # a stage without a plan set no limit
+        try:
+            tier = int(name.removeprefix("tier "))
+        except ValueError:
+            report.add("summary", f"summary stage {name!r} names no tier")
+            continue
+        loss = float(short[d.tier == tier].sum() + late[d.tier[late_entry] == tier].sum())
+        scale = max(1.0, abs(float(best)))
+        limit = float(best) * (1 + relax) + 1e-6 * scale
+        if loss > limit + tol * scale:
+            report.add(
+                "objective",
+                f"tier {tier} loses {_n(loss)} to shortage and lateness, but its "
+                f"lexicographic stage found {_n(float(best))}"
+                + (f" (tolerance {relax:g})" if relax else "")
+                + ": a later tier was served at its cost",
+            )
+
+
 def _summary(
     d: _Data,
     dec: _Decisions,
@@ -1243,6 +1293,9 @@ def _summary(
             )
 
     check("objective", summary.get("objective"), objective)
+    if mode == "lexicographic":
+        late = d.c_late[d.ep[e]] * np.maximum(0, u - d.et[e]) * q
+        _tier_limits(d, d.c_short[d.ep] * unmet, late, e, summary, dataset, report, tol)
     reported_terms = summary.get("objective_terms") or {}
     if not isinstance(reported_terms, Mapping):
         report.add("objective", "summary objective_terms is not an object")
