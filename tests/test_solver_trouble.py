@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -485,3 +486,29 @@ def test_highs_keeping_a_start_it_did_not_prove_is_solved_again() -> None:
     assert summary.status == "optimal"
     assert summary.objective == pytest.approx(300.0, abs=1e-6)
     assert summary.gap <= ds.settings.solve.mip_gap
+
+
+def test_cbc_is_stopped_when_its_log_reader_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception while CBC's log is read (Ctrl-C, SIGTERM, a failing callback) kills
+    the CBC process and closes its pipe instead of leaving both behind."""
+    import subprocess
+
+    from optimizer.backends.base import SolveOptions
+
+    started: list[subprocess.Popen[str]] = []
+    real = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+
+    def log(line: str) -> None:
+        raise KeyboardInterrupt
+
+    model = build(load_dataset(DATA / "bodywash")).lp
+    with pytest.raises(KeyboardInterrupt):
+        CbcBackend().solve(model, SolveOptions(time_limit=60, log=log))
+    (proc,) = started
+    assert proc.returncode is not None and proc.stdout is not None and proc.stdout.closed

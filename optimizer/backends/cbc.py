@@ -73,11 +73,18 @@ class CbcBackend:
             except OSError as exc:
                 return Solution(SolveStatus.ERROR, message=f"CBC could not start: {exc}")
             assert proc.stdout is not None
-            for line in proc.stdout:
-                lines.append(line)
-                if options.log is not None:
-                    options.log(line.rstrip("\n"))
-            code = proc.wait()
+            try:
+                for line in proc.stdout:
+                    lines.append(line)
+                    if options.log is not None:
+                        options.log(line.rstrip("\n"))
+                code = proc.wait()
+            except BaseException:  # Ctrl-C, SIGTERM, a failing log callback: no CBC left
+                proc.kill()
+                proc.wait()
+                raise
+            finally:
+                proc.stdout.close()
             seconds = time.perf_counter() - started
             if code != 0 or not sol.exists():
                 tail = "".join(lines[-5:]).strip()
