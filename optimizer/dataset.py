@@ -51,8 +51,13 @@ class Dataset(BaseModel):
 
     ``orders`` has ``period`` resolved to the id of the period the order is due in
     (past-due orders: the first) and an extra bool column ``past_due``; ``receipts``
-    has ``period`` resolved the same way. Rows outside the horizon are left out and
-    reported in :attr:`warnings`.
+    has ``period`` resolved the same way, and ``past_due`` too. Rows outside the
+    horizon are left out and reported in :attr:`warnings`.
+
+    Datasets compare by identity (``==`` on DataFrames has no single answer; compare
+    the tables with ``DataFrame.equals``) and are hashable, as
+    :class:`~optimizer.results.Plan` s are: a copy from :meth:`replace` or ``pickle``
+    is another dataset, however alike.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -75,11 +80,20 @@ class Dataset(BaseModel):
     has_customers: bool = False
     """Whether customers.csv was given (an order's customer must then be in it)."""
     has_previous_plan: bool = False
+    _from_frames: bool = PrivateAttr(default=False)
+    """Whether the tables were given as DataFrames (:meth:`from_frames`): messages
+    then name a table ``the customers table``, not ``customers.csv``."""
     _read_notes: tuple[tuple[str, str], ...] = PrivateAttr(default=())
     """The warnings about what was read, each with the table it is about (``""`` for the
     whole dataset: an unknown file): rows left out, files ignored. :attr:`warnings`
     holds them first, then the warnings that follow from the valid tables and settings
     (a product without routing), which :meth:`replace` makes again."""
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
 
     @property
     def period_ids(self) -> list[str]:
@@ -110,8 +124,13 @@ class Dataset(BaseModel):
         ...     routings=pd.DataFrame({"product": ["A"], "line": ["L1"], "rate": [10]}),
         ...     forecast=pd.DataFrame({"product": ["A"], "period": ["W1"], "quantity": [60]}),
         ... )
-        >>> ds.products.loc[0, "priority"]  # a float: a blank priority is NaN
-        np.float64(1.0)
+        >>> ds.products["priority"].dtype  # a float: a blank priority is NaN
+        dtype('float64')
+        >>> float(ds.products.loc[0, "priority"])
+        1.0
+
+        A table given as ``None`` is left out, as if not given (a required one is then
+        missing); anything else that is not a DataFrame is a :class:`DatasetError`.
         """
         _check_name(name)
         all_frames = {**(tables or {}), **frames}
@@ -120,24 +139,28 @@ class Dataset(BaseModel):
             Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
             for t in unknown
         ]
-        raws = {}
-        for t, f in all_frames.items():
-            raw = _frame_to_raw(f, f"{t} (frame)", problems) if t in TABLES else None
-            if raw is not None:
-                raws[t] = _RawTable(t, f"{t} (frame)", raw)
-        if isinstance(settings, Settings):
-            settings_obj: Settings | Mapping[str, Any] | None = settings
-        else:
-            settings_obj = settings
-        return _build(raws, settings_obj, "settings", name, problems, [], missing="{table} (frame)")
+        raws = _frames_to_raws(all_frames, problems)
+        return _build(raws, settings, "settings", name, problems, [], _FRAME, from_frames=True)
 
     def replace(self, **changes: Any) -> Dataset:
         """A re-validated copy with some tables (or ``settings``, or ``name``) replaced.
 
-        Unchanged tables are shared, not copied. Use it for what-if scenarios. A name
-        that is no table (``line=`` for ``lines=``) is a :class:`DatasetError`, not
-        ignored; ``settings`` may be a :class:`Settings` or a mapping, validated as by
-        :meth:`from_frames`, and ``name`` must be a ``str`` (else ``TypeError``).
+        Use it for what-if scenarios. The tables given are validated as by
+        :meth:`from_frames` (located as ``lines (frame)``), then checked against the
+        others; the unchanged tables are shared, not copied or checked again (the
+        same objects), except those a changed table bears on: new ``periods`` re-map
+        ``orders``, ``receipts``, ``forecast`` and ``previous_plan`` to them, new
+        ``routings`` filter ``previous_plan`` again. The copy holds periods as
+        resolved at load: an order's ``period`` is a period id, and ``past_due`` keeps
+        the flag of a row that is still due in the first period (a replaced
+        ``orders`` or ``receipts`` frame carries it in its ``past_due`` column).
+
+        A table given as ``None`` is dropped (an optional one: as if absent; a
+        required one is then missing, an error); anything else that is not a
+        DataFrame is a :class:`DatasetError`. A name that is no table (``line=`` for
+        ``lines=``) is a :class:`DatasetError`, not ignored; ``settings`` may be a
+        :class:`Settings` or a mapping, validated as by :meth:`from_frames`, and
+        ``name`` must be a ``str`` (else ``TypeError``).
 
         The copy keeps the warnings about what was read of the tables it does not
         replace (a file ignored, rows left out); a replaced table's, and those that
@@ -158,19 +181,35 @@ class Dataset(BaseModel):
                 if note not in self.warnings:  # new with these settings
                     warnings.warn(note, DatasetWarning, stacklevel=2)
             return copy._noted(self._read_notes, derived)
-        tables = {t: getattr(self, t) for t in TABLES}
-        for t in ("orders", "receipts"):
-            tables[t] = tables[t].drop(columns=["past_due"], errors="ignore")
-        for t, frame in changes.items():
-            if t not in ("settings", "name"):
-                tables[t] = frame  # an unknown name is reported, as by from_frames
-        if not self.has_customers and "customers" not in changes:
-            tables.pop("customers")
-        if not self.has_previous_plan and "previous_plan" not in changes:
-            tables.pop("previous_plan")
-        settings = changes.get("settings", self.settings)
-        copy = Dataset.from_frames(tables, settings=settings, name=name)
-        kept = tuple((t, note) for t, note in self._read_notes if t not in changes)
+        tables = {t: f for t, f in changes.items() if t not in ("settings", "name")}
+        problems = [
+            Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
+            for t in sorted(set(tables) - set(TABLES))
+        ]
+        present = {
+            t
+            for t in TABLES
+            if (t != "customers" or self.has_customers)
+            and (t != "previous_plan" or self.has_previous_plan)
+        }
+        shared = {t: getattr(self, t) for t in present - set(tables)}
+        raws = _frames_to_raws({t: f for t, f in tables.items() if t in TABLES}, problems)
+        copy = _build(
+            raws,
+            changes.get("settings", self.settings),
+            "settings",
+            name,
+            problems,
+            [],
+            _FRAME,
+            from_frames=self._from_frames,
+            shared=shared,
+            past_due=True,
+            warn=False,
+        )
+        kept = tuple((t, note) for t, note in self._read_notes if t not in tables)
+        for note in copy.warnings:  # the new ones, and those that follow, said again
+            warnings.warn(note, DatasetWarning, stacklevel=2)
         return copy._noted((*kept, *copy._read_notes), copy.warnings[len(copy._read_notes) :])
 
     def _noted(self, read: tuple[tuple[str, str], ...], derived: Sequence[str]) -> Dataset:
@@ -192,7 +231,8 @@ class Dataset(BaseModel):
                     "settings",
                     None,
                     "stability",
-                    "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
+                    "frozen_periods > 0 or change_cost > 0 needs"
+                    f" {_label('previous_plan', self._from_frames)}",
                 )
             )
         ent = entries(self)
@@ -207,19 +247,60 @@ def _check_name(name: object) -> None:
         raise TypeError(f"a dataset's name must be a str, got {name!r}")
 
 
+_FRAME = "{table} (frame)"
+"""How a problem names a table given as a DataFrame."""
+
+
+def _label(table: str, from_frames: bool) -> str:
+    """A table as a message names it: its file, or for DataFrames ``the customers
+    table``."""
+    return f"the {table} table" if from_frames else TABLES[table].file
+
+
+def _frames_to_raws(frames: Mapping[str, object], problems: list[Problem]) -> dict[str, _RawTable]:
+    """The tables given as DataFrames, as read (a ``None`` table is left out; any
+    other object that is not a DataFrame is a problem)."""
+    raws = {}
+    for t, f in frames.items():
+        if t not in TABLES or f is None:
+            continue
+        source = _FRAME.format(table=t)
+        if not isinstance(f, pd.DataFrame):
+            problems.append(
+                Problem(source, None, None, f"expected a pandas DataFrame, got {type(f).__name__}")
+            )
+            continue
+        raw = _frame_to_raw(f, source, problems)
+        if raw is not None:
+            raws[t] = _RawTable(t, source, raw)
+    return raws
+
+
 # --------------------------------------------------------------------------- reading
 
 
 class _RawTable:
-    """A table as read: all cells as stripped strings, with spreadsheet row numbers."""
+    """A table as read: all cells as stripped strings, with spreadsheet row numbers.
+
+    A ``validated`` one holds the typed table of a dataset instead (shared by
+    :meth:`Dataset.replace`), checked only against the tables that changed.
+    """
 
     def __init__(
-        self, table: str, source: str, frame: pd.DataFrame, rows: Any = None, header: int = 1
+        self,
+        table: str,
+        source: str,
+        frame: pd.DataFrame,
+        rows: Any = None,
+        header: int = 1,
+        *,
+        validated: bool = False,
     ) -> None:
         self.table = table
         self.source = source
         self.frame = frame
         self.header = header  # the header's row
+        self.validated = validated
         self.rows: np.ndarray = (
             np.asarray(rows, dtype=np.int64)
             if rows is not None
@@ -944,9 +1025,29 @@ def _build(
     problems: list[Problem],
     notes: list[str],
     missing: str = "{file}",
+    *,
+    from_frames: bool = False,
+    shared: Mapping[str, pd.DataFrame] | None = None,
+    past_due: bool = False,
+    warn: bool = True,
 ) -> Dataset:
+    """Validate the tables read (``raws``) into a :class:`Dataset`, or raise.
+
+    ``shared`` holds tables of a valid dataset that did not change (for
+    :meth:`Dataset.replace`): they are taken as they are, and only the checks that
+    involve a table that changed (one in ``raws``, or one left out) are made again;
+    their rows still due in the first period keep their ``past_due`` flag, and so do a
+    changed ``orders`` or ``receipts`` frame's with ``past_due=True`` (frames from a
+    dataset, which hold periods as resolved). ``warn=False`` leaves issuing the
+    warnings to the caller.
+    """
     check = _Checker(problems)
     read = [("", note) for note in notes]  # what was read and left out, by table
+    label = {t: _label(t, from_frames) for t in TABLES}
+    for t, frame in (shared or {}).items():
+        raws[t] = _RawTable(t, _FRAME.format(table=t), frame, validated=True)
+    changed = {t for t in TABLES if t not in raws or not raws[t].validated}
+    """Tables given anew, or left out: checks between unchanged tables are not made again."""
     frames: dict[str, pd.DataFrame] = {}
     for tname, table in TABLES.items():
         raw = raws.get(tname)
@@ -962,6 +1063,9 @@ def _build(
                 )
             frames[tname] = _empty(table)
             continue
+        if raw.validated:
+            frames[tname] = raw.frame
+            continue
         if table.required and len(raw.frame) == 0:
             problems.append(
                 Problem(raw.source, None, None, "the table has no rows; at least one is required")
@@ -973,7 +1077,7 @@ def _build(
 
     # periods first: every other table refers to them
     periods = frames["periods"]
-    if "periods" in raws and len(periods):
+    if "periods" in raws and "periods" in changed and len(periods):
         periods = _resolve_periods(periods, raws["periods"], check)
         frames["periods"] = periods
     periods_ok = (
@@ -996,9 +1100,6 @@ def _build(
     material_ids = set(frames["materials"]["material"])
     customer_ids = set(frames["customers"]["customer"])
 
-    def raw_of(t: str) -> _RawTable | None:
-        return raws.get(t)
-
     # a table that could not be read is reported once, not again by every reference to it
     unreadable = {t for t, tab in TABLES.items() if t not in raws and tab.required}
     referenced = {
@@ -1010,16 +1111,21 @@ def _build(
     }
 
     def refs(t: str, column: str, known: set[str], what: str) -> np.ndarray:
-        raw = raw_of(t)
-        if raw is None or column not in raw.frame.columns or referenced[column] in unreadable:
+        raw = raws.get(t)
+        if (
+            raw is None
+            or column not in raw.frame.columns
+            or referenced[column] in unreadable
+            or (t not in changed and referenced[column] not in changed)
+        ):
             return np.zeros(len(frames[t]), dtype=bool)
         return _unknown(raw, frames[t], column, known, what, check)
 
     refs("routings", "product", product_ids, "product")
     refs("routings", "line", line_ids, "line")
     refs("bom", "product", product_ids, "product")
-    refs("bom", "material", material_ids, "material (not in materials.csv)")
-    refs("receipts", "material", material_ids, "material (not in materials.csv)")
+    refs("bom", "material", material_ids, f"material (not in {label['materials']})")
+    refs("receipts", "material", material_ids, f"material (not in {label['materials']})")
     refs("line_calendar", "line", line_ids, "line")
     if ids_ok:
         refs("line_calendar", "period", period_ids, "period")
@@ -1028,28 +1134,29 @@ def _build(
     refs("previous_plan", "product", product_ids, "product")
     refs("previous_plan", "line", line_ids, "line")
     if "customers" in raws:
-        refs("orders", "customer", customer_ids, "customer (not in customers.csv)")
+        refs("orders", "customer", customer_ids, f"customer (not in {label['customers']})")
 
-    _coefficient_spans(frames, raws, check)
+    _coefficient_spans(frames, {t: r for t, r in raws.items() if t in changed}, check)
 
     # products: initial inventory within the cap
     prod = frames["products"]
-    if "products" in raws:
+    if "products" in raws and "products" in changed:
         over = (prod["initial_inventory"] > prod["max_inventory"]).to_numpy()
         check.rows(
             raws["products"], over, "initial_inventory", "initial_inventory exceeds max_inventory"
         )
 
     orders = frames["orders"]
-    if "orders" in raws:
-        ids = orders["order"].to_numpy(dtype=object)
-        bad = np.array([str(v).startswith("forecast:") for v in ids], dtype=bool)
+    if "orders" in raws and "orders" in changed:
+        bad = orders["order"].astype(str).str.startswith("forecast:").to_numpy(dtype=bool)
         check.rows(raws["orders"], bad, "order", "an order id must not start with 'forecast:'")
 
+    # which tables of dated rows to map to the periods (again)
+    dated = {t for t in ("orders", "receipts") if t in raws and {t, "periods"} & changed}
     for t in ("orders", "receipts"):
         if t not in raws:
             frames[t]["past_due"] = np.zeros(0, dtype=bool)
-        elif ids_ok and not periods_ok:
+        elif t in dated and ids_ok and not periods_ok:
             # where a date falls waits for the periods' dates; whether it is one does not
             values = frames[t]["period"].to_numpy(dtype=object)
             unparsed = _neither_id_nor_date(values, period_ids)
@@ -1057,7 +1164,7 @@ def _build(
 
     if periods_ok:
         for t in ("orders", "receipts"):
-            if t not in raws:
+            if t not in dated:
                 continue
             frame = frames[t]
             pos, before, after, unparsed = _locate_in_periods(
@@ -1076,6 +1183,8 @@ def _build(
                 )
             keep = ~after & ~unparsed
             frame = frame.copy()
+            if raws[t].validated or past_due:
+                before = before | (_past_due_given(frame, raws[t]) & (pos == 0))
             frame["past_due"] = before
             resolved = np.where(pos < 0, 0, np.minimum(pos, len(periods) - 1))
             frame["period"] = periods["period"].to_numpy(dtype=object)[resolved]
@@ -1086,19 +1195,23 @@ def _build(
                 raws[t].frame[keep].reset_index(drop=True),
                 raws[t].rows[keep],
                 raws[t].header,
+                validated=raws[t].validated,
             )
 
         for t in ("forecast", "previous_plan"):
-            if t not in raws:
+            if t not in raws or not {t, "periods"} & changed:
                 continue
             frame = frames[t]
             unknown = ~frame["period"].isin(period_ids).to_numpy()
+            if not unknown.any():
+                continue
             for i in np.flatnonzero(unknown)[:_MAX_ROWS_PER_PROBLEM]:
                 read.append(
                     (
                         t,
                         f"{raws[t].source}, row {raws[t].rows[i]}: period"
-                        f" '{frame['period'].iloc[i]}' is not in periods.csv, row left out",
+                        f" '{frame['period'].iloc[i]}' is not in {label['periods']},"
+                        " row left out",
                     )
                 )
             if unknown.sum() > _MAX_ROWS_PER_PROBLEM:
@@ -1116,11 +1229,12 @@ def _build(
                 raws[t].frame[~unknown].reset_index(drop=True),
                 raws[t].rows[~unknown],
                 raws[t].header,
+                validated=raws[t].validated,
             )
 
     # previous plan rows with no routing are left out
     pp = frames["previous_plan"]
-    if len(pp) and "previous_plan" in raws:
+    if len(pp) and "previous_plan" in raws and {"previous_plan", "routings"} & changed:
         routing_keys = set(
             zip(frames["routings"]["product"], frames["routings"]["line"], strict=True)
         )
@@ -1138,7 +1252,8 @@ def _build(
                     f" '{pp['line'].iloc[i]}', row left out",
                 )
             )
-        frames["previous_plan"] = pp[has].reset_index(drop=True)
+        if not has.all():
+            frames["previous_plan"] = pp[has].reset_index(drop=True)
 
     stab = settings.stability if settings else None
     if stab and (stab.frozen_periods > 0 or stab.change_cost > 0) and "previous_plan" not in raws:
@@ -1147,20 +1262,24 @@ def _build(
                 settings_source,
                 None,
                 "stability",
-                "frozen_periods > 0 or change_cost > 0 needs previous_plan.csv",
+                f"frozen_periods > 0 or change_cost > 0 needs {label['previous_plan']}",
             )
         )
 
-    has_demand = (len(frames["forecast"]) > 0 and (frames["forecast"]["quantity"] > 0).any()) or (
-        len(frames["orders"]) > 0
+    # demand is a quantity above 0, in the forecast as in the orders
+    has_demand = bool((frames["forecast"]["quantity"] > 0).any()) or bool(
+        (frames["orders"]["quantity"] > 0).any()
     )
     if not problems and not has_demand:
         problems.append(
             Problem(
-                "forecast.csv / orders.csv",
+                " / ".join(
+                    missing.format(file=TABLES[t].file, table=t) for t in ("forecast", "orders")
+                ),
                 None,
                 None,
-                "no demand: at least one of forecast.csv and orders.csv must hold demand",
+                f"no demand: at least one of {label['forecast']} and {label['orders']} must"
+                " hold demand (a quantity above 0)",
             )
         )
     if problems:
@@ -1174,6 +1293,7 @@ def _build(
         has_customers="customers" in raws,
         has_previous_plan="previous_plan" in raws,
     )
+    dataset._from_frames = from_frames
     from optimizer.demand import entries  # demand reads a valid dataset; imported late
 
     ent = entries(dataset)
@@ -1183,9 +1303,22 @@ def _build(
     if problems:
         raise DatasetError(problems)
     done = dataset._noted(tuple(read), _plan_notes(dataset, ent))
-    for note in done.warnings:
-        warnings.warn(note, DatasetWarning, stacklevel=3)
+    if warn:
+        for note in done.warnings:
+            warnings.warn(note, DatasetWarning, stacklevel=3)
     return done
+
+
+def _past_due_given(frame: pd.DataFrame, raw: _RawTable) -> np.ndarray:
+    """The ``past_due`` flags a table brings with it: a dataset's own (shared, bool), or
+    a ``past_due`` column of a frame given to :meth:`Dataset.replace` (read as text)."""
+    if "past_due" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    flags = frame["past_due"]
+    if not raw.validated:
+        flags = flags.astype(str).str.strip().str.lower() == "true"
+    out: np.ndarray = flags.to_numpy(dtype=bool)
+    return out
 
 
 def _plan_notes(dataset: Dataset, ent: pd.DataFrame) -> list[str]:
@@ -1193,7 +1326,10 @@ def _plan_notes(dataset: Dataset, ent: pd.DataFrame) -> list[str]:
     demand entries ``ent`` (made again for a changed copy)."""
     notes = []
     if not dataset.has_customers and (dataset.orders["customer"] != "").any():
-        notes.append("customers.csv is missing: orders take their own or their product's priority")
+        notes.append(
+            f"{_label('customers', dataset._from_frames)} is missing: orders take their own"
+            " or their product's priority"
+        )
     frozen, n = dataset.settings.stability.frozen_periods, len(dataset.periods)
     if frozen > n:
         notes.append(f"frozen_periods = {frozen} exceeds the {n} periods")
@@ -1283,22 +1419,23 @@ def _entry_problems(
 ) -> list[Problem]:
     """Rules between the settings and the demand entries ``ent``.
 
-    The demand signal must yield an entry, and in weighted mode the shortage price of
-    an entry, ``shortage_cost * tier_weight_base^(K - tier)``, must stay within
-    ``MAX_MAGNITUDE`` like every other number: a tier numbered 40 would otherwise price
-    a tier-1 unit at 10^39 and leave the solver no digits for anything else. The
-    problem is located at the priority cell that sets ``K`` (``locate(table,
+    The demand signal must yield an entry of a quantity above 0, and in weighted mode
+    the shortage price of an entry, ``shortage_cost * tier_weight_base^(K - tier)``,
+    must stay within ``MAX_MAGNITUDE`` like every other number: a tier numbered 40
+    would otherwise price a tier-1 unit at 10^39 and leave the solver no digits for
+    anything else. The problem is located at the priority cell that sets ``K`` (``locate(table,
     position)`` gives its source and row), or at the settings when ``locate`` is
     ``None`` (new settings for tables read earlier).
     """
     s = dataset.settings
-    if ent.empty:
+    if not (ent["quantity"] > 0).any():  # an order of 0 units is an entry, but no demand
         return [
             Problem(
                 settings_source,
                 None,
                 "demand.signal",
-                f"the demand signal '{s.demand.signal}' yields no demand entry",
+                f"the demand signal '{s.demand.signal}' yields no demand entry"
+                " (a quantity above 0)",
             )
         ]
     if s.priority.mode != "weighted":
@@ -1369,10 +1506,7 @@ def _validate_settings(
                 msg = "unknown settings key"
             else:
                 value = err.get("input")
-                msg = (
-                    f"{err['msg'].lower()}, got {value!r}"
-                    if value is not None
-                    else err["msg"].lower()
-                )
+                text = err["msg"][:1].lower() + err["msg"][1:]  # keep a class name's case
+                msg = f"{text}, got {value!r}" if value is not None else text
             problems.append(Problem(source, key_lines.get(key), key, msg))
         return None
