@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -328,17 +328,27 @@ _OPTIONS = {
 """The command-line option behind each overridable setting, for error messages."""
 
 
-def _unwritable(path: Path, folder: bool, dataset: Path, out: Path | None = None) -> str | None:
-    """Why ``path`` cannot be written (a plan folder, or the workbook), or ``None``;
-    never over the ``dataset`` or a folder holding it, nor over a folder of other files;
-    a workbook never inside the dataset folder or the plan folder ``out``, and only as
-    an ``.xlsx``."""
+def _unwritable(
+    path: Path,
+    folder: bool,
+    dataset: Path,
+    out: Path | None = None,
+    *,
+    replaces: Callable[[Path], str | None] | None = None,
+    writes: str = "plan",
+) -> str | None:
+    """Why ``path`` cannot be written (a plan or report folder, or the workbook), or
+    ``None``; never over the ``dataset`` or a folder holding it, nor over a folder that
+    ``replaces`` (default: a plan folder's :func:`~optimizer.results.replace_problem`)
+    must not replace (``writes``, a plan or a report, replaces its folder as a whole);
+    a workbook never inside the dataset folder or the plan folder
+    ``out``, and only as an ``.xlsx``."""
     from optimizer.results import replace_problem
 
     target, source = path.resolve(), dataset.resolve()
     if target == source or (folder and target in source.parents):
         return f"{'is' if target == source else 'holds'} the dataset; give another " + (
-            "folder (the plan replaces it as a whole)" if folder else "file"
+            f"folder (the {writes} replaces it as a whole)" if folder else "file"
         )
     if not folder and source.is_dir() and source in target.parents:
         return "is inside the dataset folder; give a file elsewhere"
@@ -351,7 +361,7 @@ def _unwritable(path: Path, folder: bool, dataset: Path, out: Path | None = None
         return "is not an .xlsx file name; give one ending in .xlsx"
     if path.exists() and path.is_dir() != folder:
         return "is a folder" if path.is_dir() else "is a file, not a folder"
-    if folder and (problem := replace_problem(target)):
+    if folder and (problem := (replaces or replace_problem)(target)):
         return problem
     for parent in path.parents:
         if parent.exists():
@@ -375,14 +385,32 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from optimizer.reports import report_from_folder
+    from optimizer.reports import report_folder_problem, report_from_folder
 
     dataset = _load(args.dataset)
+    if not args.plan.is_dir():
+        what = "is a file, not a plan folder" if args.plan.exists() else "no such plan folder"
+        _err(f"error: {args.plan}: {what}; no report was written.")
+        return EXIT_INVALID
+    # the guards of soe plan --out, but an earlier report's folder may be replaced, and
+    # the plan folder itself takes the reports beside its tables
+    if problem := _unwritable(
+        args.out,
+        folder=True,
+        dataset=args.dataset,
+        replaces=lambda target: report_folder_problem(target, args.plan),
+        writes="report",
+    ):
+        _err(f"error: --out {args.out}: {problem}")
+        return EXIT_INVALID
     try:
         out = report_from_folder(dataset, args.plan, args.out)
     except VerificationError as exc:  # the plan folder is the bad input here
         _err(f"error: {args.plan}: {exc}\nno report was written (see soe check).")
         return EXIT_INVALID
+    except OSError as exc:
+        _err(f"error: cannot write the report folder {args.out}: {exc}; nothing was written.")
+        return EXIT_NO_PLAN
     print(f"report written to {out}")
     return EXIT_OK
 

@@ -375,6 +375,140 @@ def test_cli_report(planned: tuple[Dataset, Plan, Path], tmp_path: Path) -> None
     assert main(["report", str(dataset), str(tmp_path / "nothing"), "--out", str(tmp_path)]) != 0
 
 
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative name to bytes)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _siblings(folder: Path) -> set[str]:
+    return {p.name for p in folder.parent.iterdir()}
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("workbook folder", "holds the dataset; give another folder (the report replaces"),
+        ("csv dataset", "is the dataset; give another folder (the report replaces"),
+        ("other plan", "is another plan's folder"),
+        ("other files", "holds files that are not an earlier report's"),
+        ("file", "is a file, not a folder"),
+    ],
+)
+def test_report_refuses_the_folders_plan_refuses(
+    planned: tuple[Dataset, Plan, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    message: str,
+) -> None:
+    """``soe report --out`` wrote into any folder: over a dataset workbook named
+    ``plan.xlsx`` (the dataset was lost), among a CSV dataset's files, into another
+    plan's folder (its tables beside this plan's report), and an existing file gave
+    "internal error: FileExistsError". Now each is refused with exit 2, untouched."""
+    _, _, folder = planned
+    caps = folder.parent / "caps"
+    dataset = caps
+    if case == "workbook folder":
+        out = tmp_path / "wb"
+        out.mkdir()
+        with pd.ExcelWriter(out / "plan.xlsx") as book:
+            for csv in sorted(caps.glob("*.csv")):
+                pd.read_csv(csv, dtype=str).to_excel(book, sheet_name=csv.stem, index=False)
+        dataset = out / "plan.xlsx"
+    elif case == "csv dataset":
+        out = dataset = Path(shutil.copytree(caps, tmp_path / "caps"))
+    elif case == "other plan":
+        out = Path(shutil.copytree(folder, tmp_path / "other"))
+        (out / "service.csv").write_text("entry\n")  # not this plan's tables
+    elif case == "other files":
+        out = tmp_path / "mine"
+        out.mkdir()
+        (out / "notes.txt").write_text("keep me")
+    else:
+        out = tmp_path / "afile"
+        out.write_text("keep me")
+    before = _snapshot(out) if out.is_dir() else {"": out.read_bytes()}
+    assert main(["report", str(dataset), str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: --out {out}: {message}" in err and "internal error" not in err
+    assert (_snapshot(out) if out.is_dir() else {"": out.read_bytes()}) == before
+    assert not [n for n in _siblings(out) if n.startswith(".")]  # no temporary folder left
+
+
+def test_report_replaces_an_earlier_report_or_joins_its_plan(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path
+) -> None:
+    """A second ``soe report`` into the same folder replaces the first report; given
+    the plan folder itself, the reports are added beside the plan's own files."""
+    _, _, folder = planned
+    dataset = folder.parent / "caps"
+    out = tmp_path / "r"
+    assert main(["report", str(dataset), str(folder), "--out", str(out)]) == 0
+    (out / "tradeoffs.md").write_text("stale")
+    assert main(["report", str(dataset), str(folder), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+    assert (out / "tradeoffs.md").read_text().startswith("# S&OP trade-offs")
+    plan = Path(shutil.copytree(folder, tmp_path / "plan"))
+    for name in REPORT_FILES:
+        (plan / name).unlink()
+    tables = _snapshot(plan)
+    assert main(["report", str(dataset), str(plan), "--out", str(plan)]) == 0
+    after = _snapshot(plan)
+    assert {k: after[k] for k in tables} == tables
+    assert set(after) == set(tables) | set(REPORT_FILES)
+    assert (plan / "tradeoffs.md").read_bytes() == (out / "tradeoffs.md").read_bytes()
+    assert sorted(_siblings(plan)) == ["plan", "r"]
+
+
+@pytest.mark.parametrize("into_plan", [False, True])
+def test_a_failed_report_leaves_the_folder_as_it_was(
+    planned: tuple[Dataset, Plan, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    into_plan: bool,
+) -> None:
+    """``soe report`` wrote its files one by one into ``--out``: one that failed half
+    way left a mix of new and old files. Now they are written beside it first."""
+    import optimizer.reports
+
+    _, _, folder = planned
+    dataset = folder.parent / "caps"
+    work = tmp_path / "work"
+    work.mkdir()
+    plan = Path(shutil.copytree(folder, work / "plan"))
+    out = plan if into_plan else work / "r"
+    if not into_plan:
+        out.mkdir()
+        (out / "tradeoffs.md").write_text("the earlier report")
+    before = _snapshot(out)
+    write = optimizer.reports.write_reports
+
+    def broken(dataset: Dataset, plan: Plan, folder: Path, **kwargs: object) -> None:
+        write(dataset, plan, folder, what_ifs=False, strict=True)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(optimizer.reports, "write_reports", broken)
+    assert main(["report", str(dataset), str(plan), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write the report folder {out}" in err and "nothing was written" in err
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in work.iterdir()) == sorted({"plan", out.name})
+
+
+def test_report_on_a_missing_plan_folder_is_an_input_error(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "the plan breaks 1 constraint: ... no such plan folder"."""
+    _, _, folder = planned
+    missing = tmp_path / "nothing"
+    out = tmp_path / "r"
+    assert main(["report", str(folder.parent / "caps"), str(missing), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {missing}: no such plan folder; no report was written.\n"
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,8 +264,12 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
     plan_folder
         A folder written by ``soe plan`` (or :meth:`Plan.write`).
     out
-        Folder to write the reports into (created; the plan folder may be given).
-        The what-ifs get the plan's time limit each (not the 10 s of ``soe plan``).
+        Folder to write the reports into, atomically as a plan folder is (a hidden
+        temporary folder beside it, renamed into place once complete): a new or empty
+        folder, or an earlier report's, which is replaced as a whole; or
+        ``plan_folder`` itself, whose files are kept and the reports added (see
+        :func:`report_folder_problem`). The what-ifs get the plan's time limit each
+        (not the 10 s of ``soe plan``).
 
     Returns
     -------
@@ -274,10 +281,17 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
     VerificationError
         The plan folder does not hold the dataset's constraints (it was made for
         another dataset, or edited since): its report would be about another plan.
+    NotADirectoryError
+        ``out`` is a file.
+    FileExistsError
+        ``out`` holds other files (another plan folder among them).
     """
     from optimizer.exceptions import VerificationError
     from optimizer.verify import verify_folder
 
+    plan_folder, out = Path(plan_folder), Path(out)
+    if problem := report_folder_problem(out, plan_folder):
+        raise (NotADirectoryError if out.is_file() else FileExistsError)(f"{out} {problem}")
     if violations := verify_folder(dataset, plan_folder):
         raise VerificationError(violations)
     plan = read_plan(plan_folder)
@@ -285,11 +299,68 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
         from optimizer.exceptions import NoSolutionError
 
         raise NoSolutionError(f"{plan_folder}: the plan ended '{plan.summary.status}'")
-    out = Path(out)
     # a report asked for on its own may take the plan's time limit for each what-if
     limit = dataset.settings.solve.time_limit_s
-    write_reports(dataset, plan, out, what_if_seconds=limit, strict=True)
+    into_plan = out.resolve() == plan_folder.resolve()
+
+    def fill(tmp: Path) -> None:
+        if into_plan:  # the plan's own files go with it into the new folder
+            shutil.copytree(plan_folder, tmp, dirs_exist_ok=True)
+        write_reports(dataset, plan, tmp, what_if_seconds=limit, strict=True)
+
+    _write_folder(out, fill)
     return out
 
 
-__all__ = ["REPORT_FILES", "read_plan", "report_from_folder", "workbook_sheets", "write_reports"]
+def report_folder_problem(out: Path, plan_folder: Path) -> str | None:
+    """Why ``soe report`` must not write its reports into ``out``, or ``None``.
+
+    ``out`` is replaced as a whole, so it must not exist, be empty, hold an earlier
+    report only (files named in :data:`REPORT_FILES`), or be ``plan_folder`` itself.
+    Another plan's folder is refused: its tables would sit beside this plan's report.
+    """
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return "is a file, not a folder"
+    if out.resolve() == Path(plan_folder).resolve():
+        return None
+    if (out / "summary.json").is_file():
+        return (
+            "is another plan's folder; its tables would sit beside this plan's report."
+            " Give a new or empty folder, an earlier report's, or the plan folder itself"
+        )
+    names = {p.name for p in out.iterdir()}
+    if names <= set(REPORT_FILES) and all((out / n).is_file() for n in names):
+        return None
+    return (
+        "holds files that are not an earlier report's; the report replaces its folder as a"
+        " whole, so give a new or empty folder, an earlier report's, or the plan folder itself"
+    )
+
+
+def _write_folder(target: Path, fill: Callable[[Path], None]) -> None:
+    """``target`` written by ``fill`` into a hidden temporary folder beside it, then
+    swapped in as :meth:`Plan.write` does: a failure leaves ``target`` as it was."""
+    from optimizer.results import _replace_folder
+
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        fill(tmp)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a report is for colleagues to read
+        _replace_folder(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+__all__ = [
+    "REPORT_FILES",
+    "read_plan",
+    "report_folder_problem",
+    "report_from_folder",
+    "workbook_sheets",
+    "write_reports",
+]
