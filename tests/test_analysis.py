@@ -383,6 +383,72 @@ def test_priority_decision_prices_the_cut(make: Callable[..., Dataset]) -> None:
     assert row["lost_units"] == pytest.approx(40)
     assert row["cut_value"] == pytest.approx(200)
     assert row["lost_value"] == pytest.approx(2000)
+    assert row["servable_units"] == pytest.approx(40)  # all of the cut could be served
+    assert row["servable_value"] == pytest.approx(200)
+
+
+# SCARCE: caps M are shared by P (tier 1, shortage cost 10) and Q (tier 2, 50), one per
+# unit; 10 in stock, the next 1,000 arrive in W3. Weighted, base 10, K = 2: pi(P) = 100,
+# pi(Q) = 50. The 10 caps make 10 P in W1; P is short 40 + 50 and Q 50 + 50 in W1-W2.
+# Q's 100 cut units could take back only those 10 caps: 10 Q (worth 10 x 50 = 500)
+# for 10 P lost (10 x 100 = 1,000).
+SCARCE = dict(
+    base=False,
+    periods="period,start\nW1,2026-01-05\nW2,2026-01-12\nW3,2026-01-19",
+    products="product,priority,holding_cost,shortage_cost\nP,1,0.1,10\nQ,2,0.1,50",
+    lines="line,hours\nL1,100",
+    routings="product,line,rate,run_cost\nP,L1,10,1\nQ,L1,10,1",
+    materials="material,initial_inventory,holding_cost\nM,10,0.01",
+    bom="product,material,quantity_per_unit\nP,M,1\nQ,M,1",
+    receipts="material,period,quantity,po,supplier\nM,W3,1000,PO1,Sup",
+    forecast="product,period,quantity\n"
+    + "\n".join(f"{p},W{t},50" for p in "PQ" for t in (1, 2, 3)),
+)
+
+
+def test_priority_decision_compares_only_the_servable_cut(make: Callable[..., Dataset]) -> None:
+    """The cut's side was all 100 cut units (5,000) against the 10 P the caps made
+    (1,000): the report's own numbers said the plan gave up 5,000 to save 1,000. Only
+    10 Q could be served with those caps, worth 500."""
+    _, a = analysed(make(**SCARCE))
+    row = a.priorities.iloc[0]
+    assert (row["tier_cut"], row["kind"], row["resource"], row["periods"]) == (
+        2,
+        "material",
+        "M",
+        "W1–W2",
+    )
+    assert row["cut_units"] == pytest.approx(100)
+    assert row["lost_units"] == pytest.approx(10)
+    assert row["servable_units"] == pytest.approx(10)
+    assert row["servable_value"] == pytest.approx(500)
+    assert row["lost_value"] == pytest.approx(1000)
+    assert row["explanation"] == (
+        "tier 2: 100 units of Q cut or delayed for material M in W1–W2, which made 10 units"
+        " for tier 1 (P). Serving 10 of them instead would take 10 units from tier-1"
+        " products such as P: a loss worth 1,000 in the plan's priority-weighted objective,"
+        " against 500 for the cut units served"
+    )
+
+
+def test_lexicographic_priority_decision_says_the_tiers_are_strict(
+    make: Callable[..., Dataset],
+) -> None:
+    """Lexicographic mode priced the loss with the weighted mode's base^(K - k), which it
+    never uses: "a loss worth 1,000 in the plan's priority-weighted objective"."""
+    ds = make(**SCARCE)
+    _, a = analysed(ds.replace(settings=ds.settings.with_overrides(priority__mode="lexicographic")))
+    row = a.priorities.iloc[0]
+    # the tier limit's slack of 1e-6 x 900 lets Q take 0.00009 caps from P
+    assert row["servable_units"] == pytest.approx(10, abs=1e-3)
+    assert pd.isna(row["lost_value"]) and pd.isna(row["servable_value"])
+    text = str(row["explanation"])
+    assert "priority-weighted" not in text and "worth" not in text
+    assert text.endswith(
+        "Serving 10.00 of them instead would take 10.00 units from tier-1 products such as"
+        " P, and in lexicographic mode a tier-1 unit is never given up for a tier-2 one,"
+        " whatever the costs"
+    )
 
 
 def test_builds_and_depletions(make: Callable[..., Dataset]) -> None:

@@ -6,8 +6,16 @@ resource in the same periods. Serving the cut demand instead would take the
 resource back from them: on a line, the hours the cut units need at their rate,
 converted into units of the main protected product at its rate; for a material,
 the units of material the cut units need, converted at the protected product's
-quantity per unit. Both sides are priced with the plan's shortage prices (the
-weighted mode's ``c_short * base^(K - k)``), which says why the plan chose as it did.
+quantity per unit. No more can be taken back than the protected products were given
+(``lost_units``), so only part of the cut may be servable (``servable_units``, the
+most valuable per unit of the resource first).
+
+In weighted mode both sides are priced in the plan's objective: the units lost at
+``c_short * base^(K - k)`` (``lost_value``), the servable cut units at their entries'
+marginal values (``servable_value``), which says why the plan chose as it did. In
+lexicographic mode the tiers are strict (MODEL.md: a higher tier's unit is never given
+up for a lower tier's, whatever the costs), so the sentence says that and neither
+side is priced (``lost_value`` and ``servable_value`` are NaN).
 """
 
 from __future__ import annotations
@@ -32,10 +40,16 @@ COLUMNS = [
     "protected_units",
     "lost_product",
     "lost_units",
+    "servable_units",
     "cut_value",
+    "servable_value",
     "lost_value",
     "explanation",
 ]
+
+
+_FLOATS = ("lost_units", "servable_units", "servable_value", "lost_value")
+"""Columns that stay floats (NaN values in lexicographic mode)."""
 
 
 def priority_decisions(
@@ -58,7 +72,9 @@ def priority_decisions(
         return empty
     order = list(d.period_ids)
     pos = {p: i for i, p in enumerate(order)}
-    base = dataset.settings.priority.tier_weight_base
+    priority = dataset.settings.priority
+    lexicographic = priority.mode == "lexicographic"
+    base = priority.tier_weight_base
     K = int(d.tier.max())
     c_short = dict(zip(d.product_ids, dataset.products["shortage_cost"], strict=True))
     svc = plan.service
@@ -111,37 +127,75 @@ def priority_decisions(
         mine = higher["product"].isin(by_product.index)
         tiers = sorted({int(t) for t in higher.loc[mine, "priority"]})
         tier_words = f"{tiers[0]}-{tiers[-1]}" if len(tiers) > 1 else str(tiers[0])
-        # what serving the cut demand would take from the main protected product
-        need = 0.0
-        for product, qty in group.groupby("product", sort=False)["quantity"].sum().items():
+        # what serving the cut demand would take from the main protected product: the
+        # units of it one cut unit costs (none: the cut product cannot use the resource)
+        main_r = routing_of.get((main, str(resource)))
+        a_main = per_unit.get((main, str(resource)))
+        cost: dict[str, float] = {}
+        for product in group["product"].astype(str).unique():
             if kind == "line":
-                cut_r = routing_of.get((str(product), str(resource)))
-                main_r = routing_of.get((main, str(resource)))
-                if cut_r is None or main_r is None:
-                    continue
-                need += float(qty) / d.rate[cut_r] * d.rate[main_r]
-            else:
-                a_cut = per_unit.get((str(product), str(resource)))
-                a_main = per_unit.get((main, str(resource)))
-                if a_cut is None or not a_main:
-                    continue
-                need += float(qty) * a_cut / a_main
+                cut_r = routing_of.get((product, str(resource)))
+                if cut_r is not None and main_r is not None:
+                    cost[product] = float(d.rate[main_r] / d.rate[cut_r])
+            elif (a_cut := per_unit.get((product, str(resource)))) is not None and a_main:
+                cost[product] = a_cut / a_main
+        costs = group["product"].astype(str).map(cost)
+        usable = group[costs.notna()].assign(_cost=costs[costs.notna()].astype(np.float64))
+        need = float((usable["quantity"] * usable["_cost"]).sum())
+        if need <= TOL:
+            continue
         lost = min(need, float(by_product.sum()))
+        # the cut units the lost ones could serve, the most valuable per unit of the
+        # main product first: all of the cut may need more than the higher tiers got
+        usable = usable.assign(_rank=usable["unit_value"] / usable["_cost"]).sort_values(
+            "_rank", ascending=False, kind="stable"
+        )
+        left = lost
+        servable_units = servable_value = 0.0
+        for qty, value, each in zip(
+            usable["quantity"], usable["unit_value"], usable["_cost"], strict=True
+        ):
+            q = min(float(qty), left / float(each))
+            servable_units += q
+            servable_value += q * float(value)
+            left -= q * float(each)
+            if left <= TOL:
+                break
         cut_units = float(group["quantity"].sum())
         cut_value = float((group["quantity"] * group["unit_value"]).sum())
-        lost_value = lost * c_short[main] * base ** (K - main_tier)
         what = "line" if kind == "line" else "material"
         cut_products = ", ".join(sorted(group["product"].unique()))
         weeks = period_ranges(periods, order)
+        them = (
+            "them"
+            if servable_units >= cut_units - TOL * max(1.0, cut_units)
+            else f"{num(servable_units)} of them"
+        )
         text = (
             f"tier {tier}: {num(cut_units)} units of {cut_products} cut or delayed for"
             f" {what} {resource} in {weeks}, which made {num(float(by_product.sum()))} units"
             f" for tier {tier_words}"
-            f" ({', '.join(by_product.index)}). Serving it instead would take"
-            f" {num(lost)} units from tier-{main_tier} products such as {main}: a loss worth"
-            f" {num(lost_value)} in the plan's priority-weighted objective, against"
-            f" {num(cut_value)} for the cut"
+            f" ({', '.join(by_product.index)}). Serving {them} instead would take"
+            f" {num(lost)} units from tier-{main_tier} products such as {main}"
         )
+        if lexicographic:
+            lost_value = servable_value = float("nan")
+            tolerance = (
+                f" beyond the {priority.tolerance:.1%} of its loss that priority.tolerance"
+                " lets it give up"
+                if priority.tolerance > 0
+                else ""
+            )
+            text += (
+                f", and in lexicographic mode a tier-{main_tier} unit is never given up for a"
+                f" tier-{tier} one{tolerance}, whatever the costs"
+            )
+        else:
+            lost_value = lost * c_short[main] * base ** (K - main_tier)
+            text += (
+                f": a loss worth {num(lost_value)} in the plan's priority-weighted objective,"
+                f" against {num(servable_value)} for the cut units served"
+            )
         out.append(
             {
                 "tier_cut": tier,
@@ -155,7 +209,9 @@ def priority_decisions(
                 "protected_units": float(by_product.sum()),
                 "lost_product": main,
                 "lost_units": lost,
+                "servable_units": servable_units,
                 "cut_value": cut_value,
+                "servable_value": servable_value,
                 "lost_value": lost_value,
                 "explanation": text,
             }
@@ -165,4 +221,4 @@ def priority_decisions(
     result = pd.DataFrame(out, columns=COLUMNS)
     return result.sort_values(
         ["tier_cut", "cut_units"], ascending=[True, False], kind="stable", ignore_index=True
-    ).pipe(lambda f: f.assign(lost_units=f["lost_units"].astype(np.float64)))
+    ).astype({c: np.float64 for c in _FLOATS})
