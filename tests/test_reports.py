@@ -679,6 +679,37 @@ def test_the_what_ifs_do_not_repeat_the_datasets_warnings(
     assert (tmp_path / "tradeoffs.md").is_file()
 
 
+def test_an_order_without_a_customer_is_not_called_forecast(
+    make: Callable[..., Dataset],
+) -> None:
+    """Order O1 has a blank customer (DATASET.md allows it); tradeoffs.md and report.html
+    called it "(forecast)" and the console "forecast". L1 makes 10 a week of the 30 of
+    O1 and the 30 of B's forecast due in W1 (nothing may ship late): A, dearer, gets
+    them, O1 is 20 short and B 30."""
+    from optimizer.reports.text import plan_summary
+
+    ds = make(
+        base=False,
+        products="product,priority,shortage_cost\nA,2,5\nB,2,4",
+        lines="line,hours\nL1,1",
+        routings="product,line,rate\nA,L1,10\nB,L1,10",
+        orders="order,customer,product,period,quantity\nO1,,A,W1,30",
+        forecast="product,period,quantity\nB,W1,30",
+    )
+    result = solve(ds, verify=False)
+    a = analyse(ds, result, what_ifs=False)
+    assert list(a.exceptions["entry"]) == ["forecast:B:W1", "O1"]  # the larger first
+    page = markdown(a)
+    assert "| now | W1 | 2 | A | (no customer) | 20 | 0 | 100 |" in page
+    assert "| now | W1 | 2 | B | (forecast) | 30 | 0 | 120 |" in page
+    page = html(a, result)
+    assert "<td>A</td><td>(no customer)</td><td>O1</td>" in page
+    assert "<td>B</td><td>(forecast)</td><td>forecast:B:W1</td>" in page
+    console = plan_summary(ds, result)
+    assert "W1         tier 2  A            (no customer)  30 due: 20 unmet" in console
+    assert "W1         tier 2  B            (forecast)     30 due: 30 unmet" in console
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [

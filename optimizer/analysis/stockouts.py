@@ -37,7 +37,8 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`COLUMNS` plus ``unmet``, ``late``, ``value`` (quantity times shortage
-        cost) and ``family`` for the reports.
+        cost), ``family`` and ``demand`` (the entry's kind: ``order`` or ``forecast``;
+        an order may have a blank customer) for the reports.
     """
     order = dataset.period_ids
     horizon = dataset.settings.exceptions.horizon_periods
@@ -63,6 +64,7 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
             "late": rows["late"].to_numpy(dtype=np.float64),
             "value": missing[hit] * cost,
             "family": rows["product"].map(products["family"]).fillna("").to_numpy(dtype=object),
+            "demand": rows["kind"].to_numpy(dtype=object),
             "_t": pos[hit],
         }
     )

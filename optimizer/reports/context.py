@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer.analysis import Analysis
 from optimizer.analysis._util import money, num, period_ranges
+from optimizer.reports.text import customer_label
 from optimizer.schema import OBJECTIVE_TERMS
 
 TOP = 8
@@ -150,7 +151,7 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
             "period": r.period,
             "priority": int(r.priority),
             "product": r.product,
-            "customer": r.customer or "(forecast)",
+            "customer": customer_label(r.customer, r.demand),
             "entry": r.entry,
             "unmet": num(r.unmet),
             "late": num(r.late),

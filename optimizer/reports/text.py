@@ -23,6 +23,14 @@ def _n(x: float) -> str:
     return f"{x:,.2f}"
 
 
+def customer_label(customer: object, kind: object) -> str:
+    """An entry's customer as a report shows it: ``(forecast)`` for a forecast entry,
+    ``(no customer)`` for an order without one (DATASET.md allows a blank customer)."""
+    if isinstance(customer, str) and customer:
+        return customer
+    return "(forecast)" if kind == "forecast" else "(no customer)"
+
+
 def capacity_hours(dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Regular and overtime hours per line (rows) and period (columns)."""
     per = list(dataset.periods["period"])
@@ -83,6 +91,7 @@ def dataset_summary(dataset: Dataset) -> str:
 
 def plan_summary(dataset: Dataset, plan: Plan) -> str:
     """What ``soe plan`` prints: status, objective by term, fill by tier, early shortages."""
+
     s = plan.summary
     if not plan.has_solution:
         return f"status     {s.status}" + (f" ({s.limit} limit)" if s.limit else "")
@@ -118,7 +127,7 @@ def plan_summary(dataset: Dataset, plan: Plan) -> str:
                 what.append(f"{_n(row.unmet)} unmet")
             if row.late > 1e-6:
                 what.append(f"{_n(row.late)} late")
-            who = row.customer or "forecast"
+            who = customer_label(row.customer, row.kind)
             out.append(
                 f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
                 f" {_n(row.quantity)} due: {', '.join(what)}"
