@@ -710,6 +710,41 @@ def test_an_order_without_a_customer_is_not_called_forecast(
     assert "W1         tier 2  B            (forecast)     30 due: 30 unmet" in console
 
 
+def test_quantities_below_half_a_unit_are_shown(make: Callable[..., Dataset]) -> None:
+    """Quantities in thousands: L1 makes 1 a week (0.1 h at 10 an hour) of A's and B's
+    0.6; A (tier 1) gets 0.6, B is 0.2 short in W1 and W2. The shift what-if serves
+    both, at 5 a unit, run 1 a unit and holding 1: objective -2.00 + 0.60 = -1.40. The
+    option read "0 | none | 0" and "of which" was blank: everything below 0.5 was 0."""
+    ds = make(
+        base=False,
+        products="product,priority,holding_cost,shortage_cost\nA,1,1,5\nB,2,1,5",
+        lines="line,hours\nL1,0.1",
+        routings="product,line,rate,run_cost\nA,L1,10,1\nB,L1,10,1",
+        forecast="product,period,quantity\nA,W1,0.6\nA,W2,0.6\nB,W1,0.6\nB,W2,0.6",
+    )
+    a = analyse(ds, solve(ds, verify=False))
+    page = markdown(a)
+    assert "| line **L1** | 0.40 | 0.40 unmet | 2 (tier 2) |" in page
+    assert "| +0.40 | tier 2 +0.40 | +0.40 | -1.40 | +0.60 |" in page
+
+
+@pytest.mark.parametrize(
+    ("value", "quantity", "shown"),
+    [
+        (0.4, True, "+0.40"),
+        (-0.3, False, "-0.30"),
+        (0.004, True, "+0.004"),
+        (-0.00012345, False, "-0.00012"),
+        (1e-9, True, "0"),
+        (1234.4, True, "+1,234"),
+    ],
+)
+def test_signed_keeps_small_values(value: float, quantity: bool, shown: str) -> None:
+    from optimizer.reports.context import signed
+
+    assert signed(value, quantity=quantity) == shown
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [

@@ -27,19 +27,28 @@ def grid(
 
 
 def num(x: float) -> str:
-    """A quantity for a planner: ``12,100``, ``0.35``."""
+    """A quantity for a planner: ``12,100``, ``0.35``, ``0.004`` (two significant digits
+    below 0.01, so that no quantity above :data:`TOL` reads as ``0``)."""
     if not np.isfinite(x):
         return "n/a"
-    if abs(x) >= 100 or float(x).is_integer():
-        return f"{x:,.0f}"
-    return f"{x:,.2f}"
+    if abs(x) >= 100 or abs(x - round(x)) < 5e-7:
+        return f"{int(round(x)) if abs(x) < 100 else x:,.0f}"
+    return _small(x) or f"{x:,.2f}"
 
 
 def money(x: float) -> str:
-    """A value of the objective: ``12,345`` or ``3.50``."""
+    """A value of the objective: ``12,345``, ``3.50`` or ``0.004`` (as :func:`num`)."""
     if not np.isfinite(x):
         return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else _small(x) or f"{x:,.2f}"
+
+
+def _small(x: float) -> str | None:
+    """``x`` to two significant digits when it is under 0.01 but not noise (above
+    :data:`TOL`); ``None`` otherwise."""
+    if TOL < abs(x) < 0.005:
+        return np.format_float_positional(x, precision=2, unique=False, fractional=False, trim="-")
+    return None
 
 
 def period_ranges(periods: Iterable[object], order: Sequence[str]) -> str:

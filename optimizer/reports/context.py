@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.analysis import Analysis
-from optimizer.analysis._util import money, num, period_ranges
+from optimizer.analysis._util import TOL, money, num, period_ranges
 from optimizer.reports.text import customer_label
 from optimizer.schema import OBJECTIVE_TERMS
 
@@ -36,13 +36,15 @@ def pct(x: float | None) -> str:
     return f"{x:.1%}"
 
 
-def signed(x: float, unit: str = "") -> str:
-    """``+1,200`` / ``-3,400`` (``0`` without a sign)."""
+def signed(x: float, unit: str = "", *, quantity: bool = False) -> str:
+    """``+1,200`` / ``-3,400`` / ``+0.40`` (``0`` without a sign, for no more than
+    :data:`~optimizer.analysis._util.TOL`); a value as :func:`money`, a ``quantity``
+    as :func:`num` (so that a small one keeps its digits: ``+0.004``)."""
     if not np.isfinite(x):
         return "n/a"
-    if abs(x) < 0.5:
+    if abs(x) <= TOL:
         return f"0{unit}"
-    return f"{'+' if x > 0 else '-'}{money(abs(x))}{unit}"
+    return f"{'+' if x > 0 else '-'}{(num if quantity else money)(abs(x))}{unit}"
 
 
 def build_context(analysis: Analysis) -> dict[str, Any]:
@@ -201,9 +203,9 @@ def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
 
 def _split(unmet: float, late: float) -> str:
     parts = []
-    if unmet >= 0.5:
+    if unmet > TOL:
         parts.append(f"{num(unmet)} unmet")
-    if late >= 0.5:
+    if late > TOL:
         parts.append(f"{num(late)} late")
     return ", ".join(parts)
 
@@ -244,18 +246,18 @@ def _options(a: Analysis) -> list[dict[str, Any]]:
     for r in o.to_dict("records"):
         ok = r.get("status") in ("optimal", "feasible")
         per_tier = ", ".join(
-            f"tier {c.removeprefix('recovered_tier_')} {signed(float(r[c]))}"
+            f"tier {c.removeprefix('recovered_tier_')} {signed(float(r[c]), quantity=True)}"
             for c in tiers
-            if ok and pd.notna(r[c]) and abs(float(r[c])) >= 0.5
+            if ok and pd.notna(r[c]) and abs(float(r[c])) > TOL
         )
         rows.append(
             {
                 "option": r["option"],
                 "description": r["description"],
                 "status": r.get("status", ""),
-                "units": signed(float(r["units_recovered"])) if ok else "n/a",
+                "units": signed(float(r["units_recovered"]), quantity=True) if ok else "n/a",
                 "per_tier": per_tier or ("none" if ok else "n/a"),
-                "on_time": signed(float(r["on_time_recovered"])) if ok else "n/a",
+                "on_time": signed(float(r["on_time_recovered"]), quantity=True) if ok else "n/a",
                 "objective": signed(float(r["objective_change"])) if ok else "n/a",
                 "spend": signed(float(r["spend_change"])) if ok else "n/a",
             }
