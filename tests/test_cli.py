@@ -62,7 +62,7 @@ def test_plan_writes_the_folder(
     assert summary["fill_rate"]["1"] == 1.0
     text = capsys.readouterr().out
     assert "status     optimal" in text
-    assert "short in the first two periods" in text
+    assert "short in the first 2 periods, the exceptions window (W1–W2; 1 entry):" in text
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".plan")]
 
 

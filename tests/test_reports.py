@@ -59,6 +59,18 @@ CAPS = {
     + "\n".join(f"{p},W{t},60" for p in "AB" for t in (1, 2, 3)),
 }
 
+# LINE_WEEKS: L1 makes 100 a week (10 h at 10 an hour) of A's (tier 1) and B's (tier 2)
+# 60 in each of W8-W11: B is 20 short every week (holding, at 0.01, builds nothing ahead).
+LINE_WEEKS = {
+    "base": False,
+    "periods": "period,start\n" + "\n".join(f"W{w},2026-03-{w + 1:02d}" for w in range(8, 12)),
+    "products": "product,priority,shortage_cost,holding_cost\nA,1,5,0.01\nB,2,5,0.01",
+    "lines": "line,hours\nL1,10",
+    "routings": "product,line,rate\nA,L1,10\nB,L1,10",
+    "forecast": "product,period,quantity\n"
+    + "\n".join(f"{p},W{w},60" for p in "AB" for w in range(8, 12)),
+}
+
 SHEETS = [
     "summary",
     "tradeoffs",
@@ -726,6 +738,39 @@ def test_quantities_below_half_a_unit_are_shown(make: Callable[..., Dataset]) ->
     page = markdown(a)
     assert "| line **L1** | 0.40 | 0.40 unmet | 2 (tier 2) |" in page
     assert "| +0.40 | tier 2 +0.40 | +0.40 | -1.40 | +0.60 |" in page
+
+
+@pytest.mark.parametrize(
+    ("horizon", "heading", "dues"),
+    [
+        (None, "short in the first 3 periods, the exceptions window (W8–W10; 3 entries):", 3),
+        (0, "short in the first period, the exceptions window (W8; 1 entry):", 1),
+    ],
+)
+def test_console_shortages_cover_the_exceptions_window(
+    make: Callable[..., Dataset], horizon: int | None, heading: str, dues: int
+) -> None:
+    """The console listed "the first two periods" whatever ``[exceptions]
+    horizon_periods`` said (the report's exceptions cover the first period and the 2
+    after it by default), sorted them as text (W10 before W8) and said "1 entries".
+    L1 makes 100 a week of A's and B's 60: B (tier 2) is 20 short every week."""
+    from optimizer.reports.text import plan_summary
+
+    settings = {} if horizon is None else {"settings": f"[exceptions]\nhorizon_periods = {horizon}"}
+    ds = make(
+        **{
+            **LINE_WEEKS,
+            **settings,
+        }
+    )
+    result = solve(ds, verify=False)
+    text = plan_summary(ds, result).splitlines()
+    at = text.index(heading)
+    rows = [line.split()[0] for line in text[at + 1 : at + 1 + dues]]
+    assert rows == ["W8", "W9", "W10"][:dues]
+    assert text[at + 1] == "  W8         tier 2  B            (forecast)     60 due: 20 unmet"
+    assert len(text) == at + 1 + dues  # W11 is not in the window
+    assert len(analyse(ds, result, what_ifs=False).exceptions) == dues
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,8 @@ def dataset_summary(dataset: Dataset) -> str:
 
 
 def plan_summary(dataset: Dataset, plan: Plan) -> str:
-    """What ``soe plan`` prints: status, objective by term, fill by tier, early shortages."""
+    """What ``soe plan`` prints: status, objective by term, fill by tier, and the
+    shortages of the exceptions' window (:func:`_early_shortages`)."""
 
     s = plan.summary
     if not plan.has_solution:
@@ -115,25 +116,40 @@ def plan_summary(dataset: Dataset, plan: Plan) -> str:
         f"{'overall' if k == 'overall' else 'tier ' + k} {v:.1%}" for k, v in s.fill_rate.items()
     )
     out.append(f"fill rate  {fill}")
-    svc = plan.service
-    first = list(dataset.periods["period"])[:2]
-    early = svc[svc["due"].isin(first) & ((svc["unmet"] > 1e-6) | (svc["late"] > 1e-6))]
-    if len(early):
-        out.append(f"short in the first two periods ({len(early)} entries):")
-        early = early.sort_values(["priority", "due", "unmet"], ascending=[True, True, False])
-        for row in early.head(12).itertuples(index=False):
-            what = []
-            if row.unmet > 1e-6:
-                what.append(f"{_n(row.unmet)} unmet")
-            if row.late > 1e-6:
-                what.append(f"{_n(row.late)} late")
-            who = customer_label(row.customer, row.kind)
-            out.append(
-                f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
-                f" {_n(row.quantity)} due: {', '.join(what)}"
-            )
-        if len(early) > 12:
-            out.append(f"  ... and {len(early) - 12} more (service.csv)")
-    else:
-        out.append("no shortage in the first two periods")
+    out.extend(_early_shortages(dataset, plan))
     return "\n".join(out)
+
+
+def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]:
+    """The entries short in the first period and the ``[exceptions] horizon_periods``
+    after it: the window of the report's exceptions (``exceptions.csv``), tier 1
+    first, then by due period."""
+    order = list(dataset.periods["period"])
+    window = order[: 1 + dataset.settings.exceptions.horizon_periods]
+    span = window[0] if len(window) == 1 else f"{window[0]}–{window[-1]}"
+    where = "in the first period" if len(window) == 1 else f"in the first {len(window)} periods"
+    where += f", the exceptions window ({span}"
+    svc = plan.service
+    pos = svc["due"].map({p: i for i, p in enumerate(window)})
+    early = svc[pos.notna() & ((svc["unmet"] > 1e-6) | (svc["late"] > 1e-6))]
+    if early.empty:
+        return [f"no shortage {where})"]
+    n = len(early)
+    out = [f"short {where}; {n} entr{'y' if n == 1 else 'ies'}):"]
+    early = early.assign(_t=pos[early.index]).sort_values(
+        ["priority", "_t", "unmet"], ascending=[True, True, False], kind="stable"
+    )
+    for row in early.head(shown).itertuples(index=False):
+        what = []
+        if row.unmet > 1e-6:
+            what.append(f"{_n(row.unmet)} unmet")
+        if row.late > 1e-6:
+            what.append(f"{_n(row.late)} late")
+        who = customer_label(row.customer, row.kind)
+        out.append(
+            f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
+            f" {_n(row.quantity)} due: {', '.join(what)}"
+        )
+    if n > shown:
+        out.append(f"  ... and {n - shown} more (service.csv)")
+    return out
