@@ -472,6 +472,30 @@ def test_builds_and_depletions(make: Callable[..., Dataset]) -> None:
     assert dep["shortfall"] == pytest.approx(20)
 
 
+def test_a_depletion_names_the_periods_at_its_lowest(make: Callable[..., Dataset]) -> None:
+    """S has 200 on hand, a safety stock of 300 and no routing (T, without demand, has
+    the line); 50 a week ship in W1-W4:
+    closing 150, 100, 50, 0, 0. It read "drawn to 0 ... in W1–W5: cheaper than keeping
+    the safety stock", for stock at 0 in W4-W5 only, of a product that cannot be made."""
+    ds = make(
+        base=False,
+        periods="period,start\nW1,2026-11-30\nW2,2026-12-07\nW3,2026-12-14\nW4,2026-12-21"
+        "\nW5,2026-12-28",
+        products="product,initial_inventory,safety_stock,safety_stock_cost,shortage_cost\n"
+        "S,200,300,1,10\nT,0,0,0,10",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate\nT,L1,10",
+        forecast="product,period,quantity\n" + "\n".join(f"S,W{t},50" for t in range(1, 5)),
+    )
+    _, a = analysed(ds)
+    dep = a.depletions.iloc[0]
+    assert (dep["periods"], dep["lowest"], dep["shortfall"]) == ("W1–W5", 0, 300)
+    assert dep["explanation"] == (
+        "S is below its safety stock of 300 in W1–W5, down to 0 in W4–W5: it has no"
+        " routing, so it can only ship from stock"
+    )
+
+
 def test_family_rollup(make: Callable[..., Dataset]) -> None:
     ds = make(
         **{**LINE, "products": "product,family,priority,shortage_cost\nA,soap,1,5\nB,soap,2,5"}

@@ -6,6 +6,7 @@ package) and must draw its plotly charts from the inlined bundle, offline.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -771,6 +772,86 @@ def test_console_shortages_cover_the_exceptions_window(
     assert text[at + 1] == "  W8         tier 2  B            (forecast)     60 due: 20 unmet"
     assert len(text) == at + 1 + dues  # W11 is not in the window
     assert len(analyse(ds, result, what_ifs=False).exceptions) == dues
+
+
+def test_every_markdown_table_cell_escapes_a_bar(make: Callable[..., Dataset]) -> None:
+    """Only customers and explanations were escaped: a product, line, family or period
+    id with a ``|`` gave its row of the exceptions, causes, bottlenecks and families
+    tables an extra column."""
+    ds = make(
+        base=False,
+        periods="period,start\nW|1,2026-11-30\nW|2,2026-12-07",
+        products="product,family,priority,shortage_cost\nA|1,f|g,1,5\nB|2,f|g,2,5",
+        lines="line,hours\nL|1,10",
+        routings="product,line,rate\nA|1,L|1,10\nB|2,L|1,10",
+        forecast="product,period,quantity\nA|1,W|1,60\nA|1,W|2,60\nB|2,W|1,60\nB|2,W|2,60",
+    )
+    page = markdown(analyse(ds, solve(ds, verify=False), what_ifs=False))
+    rows = [line for line in page.splitlines() if line.startswith("|")]
+    assert any("B\\|2" in r for r in rows) and any("L\\|1" in r for r in rows)
+    assert any(r.startswith("| f\\|g |") for r in rows)
+    for table in re.split(r"\n(?!\|)", "\n".join(page.splitlines())):
+        cells = [len(re.split(r"(?<!\\)\|", r)) for r in table.splitlines() if r.startswith("|")]
+        assert len(set(cells)) <= 1, table
+
+
+@pytest.mark.parametrize(
+    ("periods", "sentence"),
+    [
+        (
+            "period,start\nW1,2026-11-30",
+            "1 entry is out of stock now (20 units); **1 needs an executive decision**.",
+        ),
+        (
+            "period,start\nW1,2026-11-30\nW2,2026-12-07",
+            "1 entry is out of stock now and 1 projected out of stock in the next period"
+            " (40 units); **2 need an executive decision**.",
+        ),
+    ],
+)
+def test_exceptions_sentence_counts_the_periods_the_plan_has(
+    make: Callable[..., Dataset], periods: str, sentence: str
+) -> None:
+    """A one-period plan said "1 entries are out of stock now and 0 projected out of
+    stock in the next 2 periods". B (tier 1 here) is 20 short a week: L1 makes 100
+    of A's and B's 60 each (holding at 0.01: nothing built ahead)."""
+    ds = make(
+        base=False,
+        periods=periods,
+        products="product,priority,shortage_cost,holding_cost\nA,1,6,0.01\nB,1,5,0.01",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate\nA,L1,10\nB,L1,10",
+        forecast="product,period,quantity\n"
+        + "\n".join(f"{p},{t}" for p in "AB" for t in ("W1,60", "W2,60")[: periods.count("W")]),
+    )
+    page = markdown(analyse(ds, solve(ds, verify=False), what_ifs=False))
+    assert sentence in page.splitlines()
+
+
+def test_a_summary_without_fill_rates_says_so(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path
+) -> None:
+    """A hand-written summary.json may leave the rates out (``soe check`` accepts it);
+    the report printed "Fill rate (on time): ." and an empty chart without a word."""
+    ds, _, folder = planned
+    plan = Path(shutil.copytree(folder, tmp_path / "plan"))
+    summary = json.loads((plan / "summary.json").read_text())
+    del summary["fill_rate"], summary["on_time_rate"]
+    (plan / "summary.json").write_text(json.dumps(summary))
+    out = report_from_folder(ds, plan, tmp_path / "r")
+    page = (out / "tradeoffs.md").read_text()
+    assert (
+        "Fill rate (on time): not available: the plan's summary.json gives no fill rates."
+        in page.splitlines()
+    )
+    report = (out / "report.html").read_text()
+    assert (
+        '<div class="kpi">fill rate<b>n/a</b><span class="muted">not available: the'
+        " plan&#39;s summary.json gives no fill rates</span></div>"
+    ) in report
+    sheet = pd.read_excel(out / "plan.xlsx", sheet_name="tradeoffs")
+    fill = sheet.loc[sheet["section"] == "fill rate", "text"].tolist()
+    assert fill == ["not available: the plan's summary.json gives no fill rates"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@
   material that runs short.
 * A *depletion* is a run of periods with closing stock below safety stock: the
   plan draws the safety stock down, with the binding resources of the product at
-  that time as the reason.
+  that time as the reason (or that it has no routing to make more). The text names
+  the periods at the lowest point when they are not the whole run.
 
 Either reason reads ``<kind> <name> <state> in <period>``, after "ahead of" in a
 build and after the colon in a depletion: ``lines L1 and L2 with no hours in W51``
@@ -192,8 +193,22 @@ def stock_moves(
             low = float(closing[p, a : b + 1].min())
             found = binding.find(p, range(a, b + 1))
             weeks = period_ranges(order[a : b + 1], order)
-            text = f"{name} is drawn to {num(low)} (safety stock {num(ss)}) in {weeks}"
-            text += f": {found[3]}" if found else ": cheaper than keeping the safety stock"
+            lowest = period_ranges(
+                [order[u] for u in range(a, b + 1) if closing[p, u] <= low + tol], order
+            )
+            if lowest == weeks:
+                text = f"{name} is drawn to {num(low)} (safety stock {num(ss)}) in {weeks}"
+            else:
+                text = (
+                    f"{name} is below its safety stock of {num(ss)} in {weeks}, down to"
+                    f" {num(low)} in {lowest}"
+                )
+            if found:
+                text += f": {found[3]}"
+            elif p not in binding.routings:
+                text += ": it has no routing, so it can only ship from stock"
+            else:
+                text += ": cheaper than keeping the safety stock"
             depletions.append(
                 {
                     "product": name,

@@ -145,7 +145,7 @@ def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
     rows.append(
         ("plan", f"{h['dataset']}, {h['horizon']}: {h['status']}, objective {h['objective']}")
     )
-    rows.append(("fill rate", fill))
+    rows.append(("fill rate", fill or h["no_fill"]))
     e = context["exceptions"]
     rows.append(
         (

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from optimizer.analysis import Analysis
 from optimizer.analysis._util import grid
+from optimizer.reports.context import NO_FILL
 from optimizer.results import Plan
 
 MAX_LINES = 6
@@ -175,7 +176,10 @@ def fill_by_tier(analysis: Analysis) -> go.Figure:
     )
     fig.update_yaxes(tickformat=".0%", range=[0, 1.12])
     fig.update_layout(barmode="group")
-    return _layout(fig, "Fill rate by priority tier", 380)
+    title = "Fill rate by priority tier"
+    if not keys:
+        title += f" ({NO_FILL})"
+    return _layout(fig, title, 380)
 
 
 def products_at_risk(analysis: Analysis) -> list[str]:

@@ -25,6 +25,9 @@ TOP = 8
 TOP_STOCK = 5
 """Builds and depletions shown (the workbook's sheets hold them all)."""
 
+NO_FILL = "not available: the plan's summary.json gives no fill rates"
+"""What the reports say for a plan whose summary has none (a hand-written one)."""
+
 WORKBOOK = "plan.xlsx"
 """The workbook whose sheets hold every row of every section."""
 
@@ -69,6 +72,7 @@ def build_context(analysis: Analysis) -> dict[str, Any]:
         "solver": s.solver,
         "mode": s.mode,
         "fill": fill,
+        "no_fill": NO_FILL,
         "terms": [
             {"term": k.replace("_", " "), "value": money(v)}
             for k, v in s.objective_terms.items()
@@ -162,15 +166,31 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
         }
         for r in exc.head(TOP + 4).itertuples(index=False)
     ]
+    # the projected window: the periods after the first, as far as the plan goes
+    horizon = max(0, min(a.horizon_periods, len(a.periods) - 1))
+    n_now, n_projected, n_escalated = len(now), len(exc) - len(now), int(exc["escalate"].sum())
+    sentence = f"{_entries(n_now)} {'is' if n_now == 1 else 'are'} out of stock now"
+    if horizon:
+        sentence += f" and {n_projected} projected out of stock in the next " + (
+            "period" if horizon == 1 else f"{horizon} periods"
+        )
+    sentence += f" ({num(float(exc['quantity'].sum()))} units)"
     return {
-        "horizon": a.horizon_periods,
+        "horizon": horizon,
         "count": len(exc),
-        "now": len(now),
-        "projected": len(exc) - len(now),
-        "escalated": int(exc["escalate"].sum()),
+        "now": n_now,
+        "projected": n_projected,
+        "escalated": n_escalated,
         "units": num(float(exc["quantity"].sum())),
+        "sentence": sentence,
+        "decide": f"{n_escalated} need{'s' if n_escalated == 1 else ''} an executive decision",
         "rows": rows,
     }
+
+
+def _entries(n: int) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
 def _causes(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
