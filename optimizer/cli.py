@@ -373,6 +373,10 @@ def _check(args: argparse.Namespace) -> int:
     from optimizer.verify import verify_folder
 
     dataset = _load(args.dataset)
+    if not Path(args.plan).is_dir():  # input that is not there, not a broken plan
+        what = "is a file, not a plan folder" if Path(args.plan).exists() else "no such plan folder"
+        _err(f"error: {args.plan}: {what}")
+        return EXIT_INVALID
     violations = verify_folder(dataset, args.plan)
     if violations:
         n = len(violations)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from optimizer.cli import main
-from tests.conftest import BASE, write_tables
+from tests.conftest import BASE, DATA, run_cli, write_tables
 
 
 @pytest.fixture
@@ -259,3 +259,9 @@ def test_a_workbook_that_cannot_be_written_leaves_no_plan(
     assert "cannot write the workbook" in err and "nothing was written" in err
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds"]
+
+
+def test_check_of_a_missing_plan_folder_is_bad_input(tmp_path: Path) -> None:
+    code, out = run_cli(["check", str(DATA / "tiny"), str(tmp_path / "nowhere")])
+    assert code == 2
+    assert out.strip() == f"error: {tmp_path / 'nowhere'}: no such plan folder"
