@@ -227,9 +227,11 @@ def test_corrupted_plan_is_rejected(
 
 
 def test_no_plan_folder(dataset_folder: Path, dataset: Dataset, tmp_path: Path) -> None:
-    assert _check(dataset_folder, dataset, tmp_path / "nowhere") == [
-        f"{tmp_path / 'nowhere'}: no such plan folder"
-    ]
+    """The library lists it as the folder's one problem; soe check calls it bad input."""
+    nowhere = tmp_path / "nowhere"
+    assert verify_folder(dataset, nowhere) == [f"{nowhere}: no such plan folder"]
+    code, text = run_cli(["check", str(dataset_folder), str(nowhere)])
+    assert (code, text.strip()) == (2, f"error: {nowhere}: no such plan folder")
 
 
 def test_invalid_dataset_exits_2(dataset_folder: Path, good_plan: Path, tmp_path: Path) -> None:
