@@ -369,13 +369,19 @@ def _unwritable(
     return None
 
 
+def _no_plan_folder(path: Path) -> str | None:
+    """Why ``path`` given as a plan folder is not one, or ``None``."""
+    if path.is_dir():
+        return None
+    return "is a file, not a plan folder" if path.exists() else "no such plan folder"
+
+
 def _check(args: argparse.Namespace) -> int:
     from optimizer.verify import verify_folder
 
     dataset = _load(args.dataset)
-    if not Path(args.plan).is_dir():  # input that is not there, not a broken plan
-        what = "is a file, not a plan folder" if Path(args.plan).exists() else "no such plan folder"
-        _err(f"error: {args.plan}: {what}")
+    if missing := _no_plan_folder(args.plan):  # input that is not there, not a broken plan
+        _err(f"error: {args.plan}: {missing}")
         return EXIT_INVALID
     violations = verify_folder(dataset, args.plan)
     if violations:
@@ -392,9 +398,8 @@ def _report(args: argparse.Namespace) -> int:
     from optimizer.reports import report_folder_problem, report_from_folder
 
     dataset = _load(args.dataset)
-    if not args.plan.is_dir():
-        what = "is a file, not a plan folder" if args.plan.exists() else "no such plan folder"
-        _err(f"error: {args.plan}: {what}; no report was written.")
+    if missing := _no_plan_folder(args.plan):
+        _err(f"error: {args.plan}: {missing}; no report was written.")
         return EXIT_INVALID
     # the guards of soe plan --out, but an earlier report's folder may be replaced, and
     # the plan folder itself takes the reports beside its tables

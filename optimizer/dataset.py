@@ -133,13 +133,8 @@ class Dataset(BaseModel):
         missing); anything else that is not a DataFrame is a :class:`DatasetError`.
         """
         _check_name(name)
-        all_frames = {**(tables or {}), **frames}
-        unknown = sorted(set(all_frames) - set(TABLES))
-        problems = [
-            Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
-            for t in unknown
-        ]
-        raws = _frames_to_raws(all_frames, problems)
+        problems: list[Problem] = []
+        raws = _frames_to_raws({**(tables or {}), **frames}, problems)
         return _build(raws, settings, "settings", name, problems, [], _FRAME, from_frames=True)
 
     def replace(self, **changes: Any) -> Dataset:
@@ -182,10 +177,7 @@ class Dataset(BaseModel):
                     warnings.warn(note, DatasetWarning, stacklevel=2)
             return copy._noted(self._read_notes, derived)
         tables = {t: f for t, f in changes.items() if t not in ("settings", "name")}
-        problems = [
-            Problem(f"{t} (frame)", None, None, f"unknown table; expected one of {sorted(TABLES)}")
-            for t in sorted(set(tables) - set(TABLES))
-        ]
+        problems = []
         present = {
             t
             for t in TABLES
@@ -193,7 +185,7 @@ class Dataset(BaseModel):
             and (t != "previous_plan" or self.has_previous_plan)
         }
         shared = {t: getattr(self, t) for t in present - set(tables)}
-        raws = _frames_to_raws({t: f for t, f in tables.items() if t in TABLES}, problems)
+        raws = _frames_to_raws(tables, problems)
         copy = _build(
             raws,
             changes.get("settings", self.settings),
@@ -258,8 +250,14 @@ def _label(table: str, from_frames: bool) -> str:
 
 
 def _frames_to_raws(frames: Mapping[str, object], problems: list[Problem]) -> dict[str, _RawTable]:
-    """The tables given as DataFrames, as read (a ``None`` table is left out; any
-    other object that is not a DataFrame is a problem)."""
+    """The tables given as DataFrames, as read (a ``None`` table is left out; an
+    unknown name, or any other object that is not a DataFrame, is a problem)."""
+    problems.extend(
+        Problem(
+            _FRAME.format(table=t), None, None, f"unknown table; expected one of {sorted(TABLES)}"
+        )
+        for t in sorted(set(frames) - set(TABLES))
+    )
     raws = {}
     for t, f in frames.items():
         if t not in TABLES or f is None:
@@ -1046,8 +1044,8 @@ def _build(
     label = {t: _label(t, from_frames) for t in TABLES}
     for t, frame in (shared or {}).items():
         raws[t] = _RawTable(t, _FRAME.format(table=t), frame, validated=True)
+    # tables given anew, or left out: checks between unchanged tables are not made again
     changed = {t for t in TABLES if t not in raws or not raws[t].validated}
-    """Tables given anew, or left out: checks between unchanged tables are not made again."""
     frames: dict[str, pd.DataFrame] = {}
     for tname, table in TABLES.items():
         raw = raws.get(tname)

@@ -181,20 +181,15 @@ class Plan:
             if not target.is_dir():
                 raise NotADirectoryError(f"{target} {problem}")
             raise FileExistsError(f"{target} {problem}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+
+        def fill(tmp: Path) -> None:
             for name, frame in tables.items():
                 write_csv(frame, tmp / f"{name}.csv")
             (tmp / "summary.json").write_text(self.summary.to_json())
             if extra is not None:
                 extra(tmp)
-            tmp.chmod(0o755)  # mkdtemp makes it private; a plan is for colleagues to read
-            _replace_folder(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+
+        return write_folder(target, fill)
 
     def to_excel(self, path: str | Path) -> Path:
         """One workbook: a sheet per table plus ``summary``, formatted for a planner."""
@@ -202,6 +197,24 @@ class Plan:
 
         sheets = dict(self.tables())
         return write_workbook(Path(path), sheets, self.summary)
+
+
+def write_folder(folder: str | Path, fill: Callable[[Path], None]) -> Path:
+    """``folder`` written atomically: ``fill`` writes the files into a hidden temporary
+    folder beside it, which then replaces ``folder`` as a whole. If ``fill`` raises (or
+    the process is interrupted), the temporary folder is removed and ``folder`` is left
+    as it was. The caller decides whether ``folder`` may be replaced."""
+    target = Path(folder).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        fill(tmp)
+        tmp.chmod(0o755)  # mkdtemp makes it private; a plan is for colleagues to read
+        _replace_folder(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

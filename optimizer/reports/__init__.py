@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,6 +285,7 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
         ``out`` holds other files (another plan folder among them).
     """
     from optimizer.exceptions import VerificationError
+    from optimizer.results import write_folder
     from optimizer.verify import verify_folder
 
     plan_folder, out = Path(plan_folder), Path(out)
@@ -308,7 +307,7 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
             shutil.copytree(plan_folder, tmp, dirs_exist_ok=True)
         write_reports(dataset, plan, tmp, what_if_seconds=limit, strict=True)
 
-    _write_folder(out, fill)
+    write_folder(out, fill)
     return out
 
 
@@ -337,23 +336,6 @@ def report_folder_problem(out: Path, plan_folder: Path) -> str | None:
         "holds files that are not an earlier report's; the report replaces its folder as a"
         " whole, so give a new or empty folder, an earlier report's, or the plan folder itself"
     )
-
-
-def _write_folder(target: Path, fill: Callable[[Path], None]) -> None:
-    """``target`` written by ``fill`` into a hidden temporary folder beside it, then
-    swapped in as :meth:`Plan.write` does: a failure leaves ``target`` as it was."""
-    from optimizer.results import _replace_folder
-
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        fill(tmp)
-        tmp.chmod(0o755)  # mkdtemp makes it private; a report is for colleagues to read
-        _replace_folder(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 __all__ = [
