@@ -197,12 +197,9 @@ def _subscribe_progress(
         if time.perf_counter() - last[0] >= 10.0:
             line(event, "searching")
 
-    try:
-        h.cbMipImprovingSolution.subscribe(improving)
-        h.cbMipLogging.subscribe(logging_)
-        h.cbMipInterrupt.subscribe(logging_)  # also between rounds of root cuts
-    except AttributeError:  # older highspy without callbacks: no progress lines
-        pass
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipLogging.subscribe(logging_)
+    h.cbMipInterrupt.subscribe(logging_)  # also between rounds of root cuts
 
 
 def _subscribe_incumbents(h: Any, incumbents: Incumbents) -> None:
@@ -214,10 +211,7 @@ def _subscribe_incumbents(h: Any, incumbents: Incumbents) -> None:
         if values is not None:
             event.data_in.setSolution(np.ascontiguousarray(values, dtype=np.float64))
 
-    try:
-        h.cbMipUserSolution.subscribe(on_user_solution)
-    except AttributeError:  # older highspy without user solutions: HiGHS searches alone
-        pass
+    h.cbMipUserSolution.subscribe(on_user_solution)
 
 
 def _subscribe_found(h: Any, found: Incumbents) -> None:
@@ -227,10 +221,7 @@ def _subscribe_found(h: Any, found: Incumbents) -> None:
         out = event.data_out
         found.offer(np.array(out.mip_solution, dtype=np.float64), float(out.mip_primal_bound))
 
-    try:
-        h.cbMipImprovingSolution.subscribe(on_improving)
-    except AttributeError:  # older highspy without callbacks
-        pass
+    h.cbMipImprovingSolution.subscribe(on_improving)
 
 
 def _subscribe_cancel(h: Any, cancel: Callable[[], bool]) -> None:
@@ -240,10 +231,7 @@ def _subscribe_cancel(h: Any, cancel: Callable[[], bool]) -> None:
         if cancel():
             event.data_in.user_interrupt = True
 
-    try:
-        h.cbMipInterrupt.subscribe(on_interrupt)
-    except AttributeError:  # older highspy without callbacks
-        pass
+    h.cbMipInterrupt.subscribe(on_interrupt)
 
 
 DEADLINE_GRACE = 0.02
@@ -271,10 +259,7 @@ def _subscribe_deadline(
             event.data_in.user_interrupt = True
             stopped[0] = True
 
-    try:
-        h.cbMipInterrupt.subscribe(on_interrupt)
-    except AttributeError:  # older highspy without callbacks: HiGHS's own time limit
-        pass
+    h.cbMipInterrupt.subscribe(on_interrupt)
 
 
 _ITERATION_LINE = re.compile(r"^\s*(\d+)\s+\S+\s+(?:Ph1|Ph2|Pr|Du)\b")
@@ -306,10 +291,7 @@ def _subscribe_lp_progress(h: Any, progress: Callable[[str], None], logged: bool
         total = count[0] + iterations
         progress(f"  {now - started:6.1f} s  solving the LP: {total:,} iterations")
 
-    try:
-        h.cbLogging.subscribe(on_log)
-    except AttributeError:  # older highspy without callbacks: no progress lines
-        return
+    h.cbLogging.subscribe(on_log)
     if not logged:
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", False)
@@ -405,10 +387,7 @@ class HighsBackend:
                 for line in str(getattr(event, "message", "")).rstrip("\n").splitlines():
                     log(line)
 
-            try:
-                h.cbLogging.subscribe(on_log)
-            except AttributeError:  # older highspy: let HiGHS print to the console
-                h.setOptionValue("log_to_console", True)
+            h.cbLogging.subscribe(on_log)
         if options.progress is not None:
             if model.is_mip:
                 _subscribe_progress(h, options.progress, options.clock, options.bound_floor)
