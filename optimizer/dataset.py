@@ -1504,7 +1504,8 @@ def _validate_settings(
                 msg = "unknown settings key"
             else:
                 value = err.get("input")
-                text = err["msg"][:1].lower() + err["msg"][1:]  # keep a class name's case
+                text = err["msg"].removeprefix("Value error, ")  # a validator's own text
+                text = text[:1].lower() + text[1:]  # keep a class name's case
                 msg = f"{text}, got {value!r}" if value is not None else text
             problems.append(Problem(source, key_lines.get(key), key, msg))
         return None

@@ -12,8 +12,9 @@ SolverName = Literal["highs", "cbc", "scip"]
 
 
 class _Section(BaseModel):
-    # no inf or nan anywhere, and costs at most MAX_MAGNITUDE as in the tables: beyond
-    # that the solver has no digits left for the rest of the objective
+    # no inf or nan anywhere, and every number at most MAX_MAGNITUDE as in the tables:
+    # beyond that the solver has no digits left for the rest of the objective, and a
+    # count of periods beyond a C long (max_lateness = 10^20) overflowed in the model
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
@@ -32,14 +33,16 @@ class SolveSettings(_Section):
     solver: SolverName = "highs"
     time_limit_s: float = Field(60.0, gt=0, le=MAX_MAGNITUDE, description="for the whole plan")
     mip_gap: float = Field(0.005, ge=0, le=1, description="relative MIP gap")
-    threads: int = Field(0, ge=0, description="0 = solver default")
+    threads: int = Field(0, ge=0, le=MAX_MAGNITUDE, description="0 = solver default")
 
 
 class DemandSettings(_Section):
     """``[demand]``: which signal makes the demand entries, and lateness."""
 
     signal: Literal["max", "orders", "forecast"] = "max"
-    max_lateness: int = Field(0, ge=0, description="periods an entry may be served late")
+    max_lateness: int = Field(
+        0, ge=0, le=MAX_MAGNITUDE, description="periods an entry may be served late"
+    )
 
 
 class PrioritySettings(_Section):
@@ -53,7 +56,7 @@ class PrioritySettings(_Section):
 class StabilitySettings(_Section):
     """``[stability]``: frozen fence and plan nervousness."""
 
-    frozen_periods: int = Field(0, ge=0)
+    frozen_periods: int = Field(0, ge=0, le=MAX_MAGNITUDE)
     frozen_shortfall_cost: float = Field(0.0, ge=0, le=MAX_MAGNITUDE)
     change_cost: float = Field(0.0, ge=0, le=MAX_MAGNITUDE)
 
@@ -61,7 +64,9 @@ class StabilitySettings(_Section):
 class ExceptionSettings(_Section):
     """``[exceptions]`` (soe's own section): when the S&OP report escalates."""
 
-    horizon_periods: int = Field(2, ge=0, description="projected out of stock within N periods")
+    horizon_periods: int = Field(
+        2, ge=0, le=MAX_MAGNITUDE, description="projected out of stock within N periods"
+    )
     escalate_value: float = Field(
         0.0,
         ge=0,

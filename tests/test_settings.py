@@ -47,3 +47,45 @@ def test_settings_toml_names_every_huge_number(tmp_path: Path) -> None:
         ("settings.toml", 2, "stability.change_cost"),
         ("settings.toml", 4, "solve.time_limit_s"),
     }
+
+
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("demand", "max_lateness"),  # 10^20 overflowed a C long in the model: exit 1
+        ("stability", "frozen_periods"),
+        ("exceptions", "horizon_periods"),
+        ("solve", "threads"),
+    ],
+)
+def test_settings_refuse_huge_whole_numbers(section: str, field: str) -> None:
+    """The limit of docs/dataset.md holds for every number of settings.toml, counts too:
+    ``max_lateness = 10^20`` passed validation and ``soe plan`` ended "internal error:
+    OverflowError: Python int too large to convert to C long"."""
+    with pytest.raises(pydantic.ValidationError, match=f"{section}.{field}"):
+        Settings.model_validate({section: {field: 10**20}})
+    assert getattr(Settings.model_validate({section: {field: 10**12}}), section) is not None
+
+
+def test_a_huge_max_lateness_is_located_not_an_internal_error(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    (folder / "settings.toml").write_text("[demand]\nmax_lateness = 100000000000000000000\n")
+    code, text = run_cli(["plan", str(folder), "--out", str(tmp_path / "plan"), "--no-report"])
+    assert code == 2, text
+    assert "settings.toml, row 2, column demand.max_lateness: input should be less than" in text
+    assert not (tmp_path / "plan").exists()
+
+
+def test_a_settings_message_has_no_pydantic_prefix(tmp_path: Path) -> None:
+    """A boolean for a number read "value error, a number is required, not true or
+    false, got True": pydantic's "value error, " is no planner's word."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    (folder / "settings.toml").write_text("[solve]\ntime_limit_s = true\n")
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(folder)
+    (problem,) = raised.value.problems
+    assert problem.message == "a number is required, not true or false, got True"
