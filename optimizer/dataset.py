@@ -21,6 +21,7 @@ import math
 import operator
 import re
 import tomllib
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -353,26 +354,56 @@ def load_dataset(path: str | Path) -> Dataset:
 def _read_folder(
     folder: Path, problems: list[Problem], notes: list[str]
 ) -> tuple[dict[str, _RawTable], dict[str, Any] | None, str]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise DatasetError([Problem(str(folder), None, None, _cannot_read(exc))]) from None
     raws: dict[str, _RawTable] = {}
     for name, table in TABLES.items():
         file = folder / table.file
-        if file.is_file():
+        if _readable_file(file, problems):
             raw = _read_csv(file, table, problems)
             if raw is not None:
                 raws[name] = raw
     known = {t.file for t in TABLES.values()} | {"settings.toml"}
-    for f in sorted(folder.iterdir()):
+    for f in entries:
         if f.name not in known and not f.name.startswith(".") and f.name.lower() != "readme.md":
             notes.append(f"{f.name}: unknown file, ignored")
     settings_raw: dict[str, Any] | None = None
     toml = folder / "settings.toml"
-    if toml.is_file():
+    if _readable_file(toml, problems):
         settings_raw = _read_toml(toml, problems)
     return raws, settings_raw, "settings.toml"
 
 
+def _readable_file(file: Path, problems: list[Problem]) -> bool:
+    """Whether ``file`` is there to be read as a table (or the settings). A name that is
+    there but no regular file (a folder, a link to nothing, a pipe) is a problem: it
+    read as a table left out, and a pipe would block the read."""
+    if file.is_file():
+        return True
+    if file.is_symlink() or file.exists():
+        what = (
+            "a folder"
+            if file.is_dir()
+            else "a link to nothing"
+            if not file.exists()
+            else "not a regular file"
+        )
+        problems.append(Problem(file.name, None, None, f"is {what}; it must be a file"))
+    return False
+
+
+def _cannot_read(exc: OSError) -> str:
+    return f"cannot be read: {exc.strerror or exc}"
+
+
 def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | None:
-    data = file.read_bytes()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:  # no permission, a disk or network error
+        problems.append(Problem(file.name, None, None, _cannot_read(exc)))
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -432,11 +463,13 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
             while reader.line_num < top:
                 next(reader)
         rows: list[list[str]] = []
-        numbers: list[int] = []
+        numbers: list[int] = []  # the line each record starts on (a quoted value may span)
+        last = reader.line_num
         for record in reader:
+            line, last = last + 1, reader.line_num
             if len(record) == width and record[0].strip():  # the common case
                 rows.append(record)
-                numbers.append(reader.line_num)
+                numbers.append(line)
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # blank line (Excel leaves them at the end)
@@ -444,7 +477,7 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
                 problems.append(
                     Problem(
                         file.name,
-                        reader.line_num,
+                        line,
                         None,
                         f"{len(record)} values but the header has {width} columns"
                         " (a comma inside a value must be quoted)",
@@ -452,7 +485,19 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
                 )
                 continue
             rows.append(record[:width] + [""] * (width - len(record)))
-            numbers.append(reader.line_num)
+            numbers.append(line)
+        if text.count('"') % 2 and (opened := _unclosed_quote(text)) is not None:
+            # the rest of the file was read into one value, without a word
+            problems.append(
+                Problem(
+                    file.name,
+                    opened,
+                    None,
+                    'a quote (") that opens a value on this row is never closed, so the'
+                    " rest of the file reads as one value; close it or remove it",
+                )
+            )
+            return None
     except csv.Error as exc:
         problems.append(Problem(file.name, reader.line_num, None, f"not a valid CSV file: {exc}"))
         return None
@@ -460,6 +505,20 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
     if frame is None:
         return None
     return _RawTable(table.name, file.name, frame, numbers, top)
+
+
+def _unclosed_quote(text: str) -> int | None:
+    """The line of the record whose quoted value runs to the end of ``text`` unclosed
+    (the csv module, unless strict, reads it as a value), or ``None``."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    last = 0
+    try:
+        for _ in reader:
+            last = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return last + 1
+    return None
 
 
 # What ``str.strip`` removes from ASCII text, but the line ends, with what it can stand
@@ -514,7 +573,7 @@ def _raw_frame(
 ) -> pd.DataFrame | None:
     """The cells of ``rows`` as a frame of strings named by ``header`` (at line or row
     ``top``); ``strip=False`` where no cell has blanks around it."""
-    names = [h.strip().lower() for h in header]
+    names = [_trim(h).lower() for h in header]
     seen: set[str] = set()
     ok = True
     for h in names:
@@ -533,17 +592,36 @@ def _raw_frame(
 def _stripped(cells: tuple[str, ...]) -> list[str]:
     """The cells without surrounding blanks (a plain loop: 3-7x faster than one regex
     search over the joined column that would find whether any cell has them)."""
-    return [c.strip() for c in cells]
+    return [_trim(c) for c in cells]
+
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+"""Zero-width characters ``str.strip`` keeps (a space, joiners, a byte-order mark in the
+middle of a file that was pasted together): at a cell's edge they made an id that
+prints as ``L1`` unknown."""
+
+
+def _trim(text: str) -> str:
+    """``text`` without blanks, and zero-width characters, around it."""
+    text = text.strip()
+    while text and (text[0] in _INVISIBLE or text[-1] in _INVISIBLE):
+        text = text.strip(_INVISIBLE).strip()
+    return text
 
 
 def _read_toml(file: Path, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         text = file.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        problems.append(Problem(file.name, None, None, _cannot_read(exc)))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(file.name, None, None, "not UTF-8 text"))
+        return None
+    try:
         data = tomllib.loads(text)
         data["__lines__"] = _toml_key_lines(text)
         return data
-    except UnicodeDecodeError:
-        problems.append(Problem(file.name, None, None, "not UTF-8 text"))
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
@@ -579,7 +657,20 @@ def _read_workbook(
         ) from None
     raws: dict[str, _RawTable] = {}
     settings_raw: dict[str, Any] | None = None
-    sheets = {s.strip().lower(): s for s in wb.sheetnames}
+    sheets: dict[str, str] = {}
+    for s in wb.sheetnames:
+        first = sheets.setdefault(s.strip().lower(), s)
+        if first != s and s.strip().lower() in (*TABLES, "settings"):
+            # both would be the table: the last one won, without a word
+            problems.append(
+                Problem(
+                    f"{book.name}, sheet {s}",
+                    None,
+                    None,
+                    f"a second sheet named like '{first}' (sheet names are matched without"
+                    " regard to case or surrounding spaces); keep one",
+                )
+            )
     if _has_formulas(book):
         tables = [sheets[s] for s in (*TABLES, "settings") if s in sheets]
         _unsaved_formulas(book, wb, openpyxl, tables, problems)
@@ -678,7 +769,7 @@ def _cell_text(value: Any) -> str:
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return repr(value)
-    return str(value).strip()
+    return _trim(str(value))
 
 
 def _sheet_rows(ws: Any) -> tuple[list[str] | None, int, list[list[str]], list[int]]:
@@ -759,7 +850,7 @@ def _settings_value(text: str) -> Any:
 def _frame_to_raw(frame: pd.DataFrame, source: str, problems: list[Problem]) -> pd.DataFrame | None:
     """An integrator's DataFrame as the all-text table a CSV file would give (``None``,
     with a problem, when two columns have the same name)."""
-    names = [str(col).strip().lower() for col in frame.columns]
+    names = [_trim(str(col)).lower() for col in frame.columns]
     twice = sorted({n for n in names if n and names.count(n) > 1})
     for name in twice:
         problems.append(Problem(source, 1, name, "this column appears twice in the header"))
@@ -924,9 +1015,23 @@ def _unknown(
     values = frame[column].to_numpy(dtype=object)
     bad: np.ndarray = ~pd.Series(values).isin(known).to_numpy() & (values != "")
     name, _, hint = what.partition(" (")
-    suffix = f" ({hint}" if hint else ""
-    check.rows(raw, bad, column, lambda i: f"unknown {name} '{values[i]}'{suffix}")
+    hint = hint.removesuffix(")")
+    near = {_folded(k): k for k in known} if bad.any() else {}
+
+    def message(i: int) -> str:
+        notes = [hint] if hint else []
+        if (like := near.get(_folded(str(values[i])))) is not None:
+            notes.append(f"did you mean '{like}'? ids must match exactly, case included")
+        return f"unknown {name} '{values[i]}'" + (f" ({'; '.join(notes)})" if notes else "")
+
+    check.rows(raw, bad, column, message)
     return bad
+
+
+def _folded(text: str) -> str:
+    """``text`` as two ids that a planner would take for one compare: case, Unicode
+    forms (an accent typed as one character or two) and inner spaces aside."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _resolve_periods(periods: pd.DataFrame, raw: _RawTable, check: _Checker) -> pd.DataFrame:
@@ -1047,10 +1152,16 @@ def _build(
     # tables given anew, or left out: checks between unchanged tables are not made again
     changed = {t for t in TABLES if t not in raws or not raws[t].validated}
     frames: dict[str, pd.DataFrame] = {}
+
+    def about(t: str) -> list[Problem]:
+        """The problems found so far with table ``t`` (its file, sheet or frame)."""
+        source = raws[t].source if t in raws else missing.format(file=TABLES[t].file, table=t)
+        return [p for p in problems if _same_source(p.file, source)]
+
     for tname, table in TABLES.items():
         raw = raws.get(tname)
         if raw is None:
-            if table.required and not any(p.file.startswith(table.name) for p in problems):
+            if table.required and not about(tname):  # an empty sheet said so already
                 problems.append(
                     Problem(
                         missing.format(file=table.file, table=tname),
@@ -1098,8 +1209,22 @@ def _build(
     material_ids = set(frames["materials"]["material"])
     customer_ids = set(frames["customers"]["customer"])
 
-    # a table that could not be read is reported once, not again by every reference to it
-    unreadable = {t for t, tab in TABLES.items() if t not in raws and tab.required}
+    # a table that could not be read is reported once, not again by every reference to
+    # it: one missing, not read, without its rows (none, or one lost: a problem without
+    # a column) or without its id column would make every id it holds "unknown"
+    unreadable = set()
+    for t, tab in TABLES.items():
+        if t in raws and raws[t].validated:
+            continue
+        found = about(t)
+        if t not in raws:
+            if tab.required or found:
+                unreadable.add(t)
+        elif any(
+            p.column is None or (p.column == tab.columns[0].name and p.message == _MISSING_COLUMN)
+            for p in found
+        ):
+            unreadable.add(t)
     referenced = {
         "product": "products",
         "line": "lines",
@@ -1305,6 +1430,12 @@ def _build(
         for note in done.warnings:
             warnings.warn(note, DatasetWarning, stacklevel=3)
     return done
+
+
+def _same_source(file: str, source: str) -> bool:
+    """Whether a problem's ``file`` is ``source`` (a sheet's name is matched as the
+    workbook's sheets are, without regard to case or spaces)."""
+    return " ".join(file.lower().split()) == " ".join(source.lower().split())
 
 
 def _past_due_given(frame: pd.DataFrame, raw: _RawTable) -> np.ndarray:
