@@ -338,10 +338,10 @@ def _unwritable(
     writes: str = "plan",
 ) -> str | None:
     """Why ``path`` cannot be written (a plan or report folder, or the workbook), or
-    ``None``; never over the ``dataset`` or a folder holding it, nor over a folder that
-    ``replaces`` (default: a plan folder's :func:`~optimizer.results.replace_problem`)
-    must not replace (``writes``, a plan or a report, replaces its folder as a whole);
-    a workbook never inside the dataset folder or the plan folder
+    ``None``; never over the ``dataset`` or a folder holding it, never inside the
+    dataset folder, nor over a folder that ``replaces`` (default: a plan folder's
+    :func:`~optimizer.results.replace_problem`) must not replace (``writes``, a plan or
+    a report, replaces its folder as a whole); a workbook never inside the plan folder
     ``out``, and only as an ``.xlsx``."""
     from optimizer.results import replace_problem
 
@@ -350,8 +350,10 @@ def _unwritable(
         return f"{'is' if target == source else 'holds'} the dataset; give another " + (
             f"folder (the {writes} replaces it as a whole)" if folder else "file"
         )
-    if not folder and source.is_dir() and source in target.parents:
-        return "is inside the dataset folder; give a file elsewhere"
+    if source.is_dir() and source in target.parents:
+        # a plan folder there is read with the dataset next time: as an unknown file, or
+        # named orders.csv, as a table that is a folder
+        return f"is inside the dataset folder; give a {'folder' if folder else 'file'} elsewhere"
     if not folder and out is not None and out.resolve() in target.parents:
         return (
             "is inside the plan folder, which is replaced as a whole (it holds plan.xlsx"

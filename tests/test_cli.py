@@ -265,3 +265,17 @@ def test_check_of_a_missing_plan_folder_is_bad_input(tmp_path: Path) -> None:
     code, out = run_cli(["check", str(DATA / "tiny"), str(tmp_path / "nowhere")])
     assert code == 2
     assert out.strip() == f"error: {tmp_path / 'nowhere'}: no such plan folder"
+
+
+@pytest.mark.parametrize("name", ["plan", "orders.csv"])
+def test_the_plan_folder_is_never_inside_the_dataset(
+    dataset: Path, tmp_path: Path, name: str
+) -> None:
+    """``--out ds/orders.csv`` wrote a plan folder there, and the next load took the
+    folder for no orders table (its demand gone without a word); ``--out ds/plan`` made
+    every later load warn about it. Refused before solving, as ``--excel`` inside is."""
+    before = sorted(p.name for p in dataset.iterdir())
+    code, text = run_cli(["plan", str(dataset), "--out", str(dataset / name), "--no-report"])
+    assert code == 2
+    assert f"--out {dataset / name}: is inside the dataset folder; give a folder elsewhere" in text
+    assert sorted(p.name for p in dataset.iterdir()) == before
