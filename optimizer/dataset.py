@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 _MAX_ROWS_PER_PROBLEM = 10
 """Rows listed for one kind of problem in one column before the rest are counted."""
 _MISSING_COLUMN = "required column is missing from the header"
+_REQUIRED_VALUE = "a value is required"
+_FORMULA = "holds the formula"
 
 
 class Dataset(BaseModel):
@@ -747,7 +749,7 @@ def _unsaved_formulas(
                                 source,
                                 i,
                                 name,
-                                f"holds the formula {f} but no saved value (the workbook was"
+                                f"{_FORMULA} {f} but no saved value (the workbook was"
                                 " not saved by Excel or LibreOffice, which store the values):"
                                 " open and save it there, or type the number",
                             )
@@ -942,7 +944,7 @@ _DECIMAL = re.compile(r"[+-]?\d+(\.\d*)?")
 def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checker) -> np.ndarray:
     blank = cells == ""
     if col.required:
-        check.rows(raw, blank, col.name, "a value is required")
+        check.rows(raw, blank, col.name, _REQUIRED_VALUE)
     if col.kind in {"id", "text", "period", "period_or_date"}:
         if col.default not in (None, REQUIRED) and blank.any():
             cells = np.where(blank, str(col.default), cells)
@@ -1406,7 +1408,7 @@ def _build(
             )
         )
     if problems:
-        raise DatasetError(problems)
+        raise DatasetError(_without_echoes(problems))
 
     dataset = Dataset(
         **frames,
@@ -1430,6 +1432,19 @@ def _build(
         for note in done.warnings:
             warnings.warn(note, DatasetWarning, stacklevel=3)
     return done
+
+
+def _without_echoes(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without a cell's "a value is required" where the cell is already
+    reported as a formula without a saved value (which reads as blank)."""
+    formulas = {(p.file, p.row, p.column) for p in problems if p.message.startswith(_FORMULA)}
+    if not formulas:
+        return problems
+    return [
+        p
+        for p in problems
+        if not (p.message == _REQUIRED_VALUE and (p.file, p.row, p.column) in formulas)
+    ]
 
 
 def _same_source(file: str, source: str) -> bool:

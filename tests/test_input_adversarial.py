@@ -226,3 +226,13 @@ def test_an_empty_sheet_is_one_problem(tmp_path: Path, header: bool) -> None:
     words = "the table has no rows" if header else "the sheet is empty"
     found = _problems(tmp_path / "book.xlsx")
     assert _matches(found, [("book.xlsx, sheet lines", None, None, words)]), found
+
+
+def test_a_formula_without_a_saved_value_is_one_problem(tmp_path: Path) -> None:
+    """The cell was reported twice: as a formula without a saved value, and as "a value
+    is required" (it reads as blank)."""
+    wb = _book(tmp_path)
+    wb["lines"]["B2"] = "=5*2"
+    wb.save(tmp_path / "book.xlsx")
+    found = _problems(tmp_path / "book.xlsx")
+    assert _matches(found, [("book.xlsx, sheet lines", 2, "hours", "holds the formula =5*2")])
