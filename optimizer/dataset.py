@@ -1639,6 +1639,11 @@ def _validate_settings(
         return Settings()
     if isinstance(raw, Settings):
         return raw
+    if not isinstance(raw, Mapping):  # an integrator's settings=5 was a bare TypeError
+        problems.append(
+            Problem(source, None, None, f"expected Settings or a mapping, got {type(raw).__name__}")
+        )
+        return None
     data = dict(raw)
     key_lines: dict[str, int] = data.pop("__lines__", {})
     try:

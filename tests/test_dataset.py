@@ -1142,3 +1142,22 @@ def test_a_settings_message_keeps_the_case_of_a_name() -> None:
         "solve",
         "input should be a valid dictionary or instance of SolveSettings, got 5",
     )
+
+
+@pytest.mark.parametrize("settings", [5, "solve.time_limit_s=5", [("solve", {})]])
+def test_settings_that_are_no_mapping_are_located(
+    make: Callable[..., Dataset], settings: Any
+) -> None:
+    """``replace(settings=5)`` raised a bare ``TypeError: 'int' object is not
+    iterable`` (a string or a list, ``ValueError``) from deep inside validation."""
+    ds = make()
+    for build in (
+        lambda: ds.replace(settings=settings),
+        lambda: Dataset.from_frames(_frames(), settings=settings),
+    ):
+        with pytest.raises(DatasetError) as info:
+            build()
+        assert [(p.file, p.row, p.column) for p in info.value.problems] == [
+            ("settings", None, None)
+        ]
+        assert info.value.problems[0].message.startswith("expected Settings or a mapping, got")
