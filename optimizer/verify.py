@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -963,12 +963,37 @@ def _shortfall(
     A stock left negative by an earlier period and not drawn down further is that
     period's violation, not a new one.
     """
-    zero = np.zeros_like(closing)
     chain = _flow_scale(opening, inflow, outflow)  # at least each of the period's terms
-    negative = _exceeds(zero, closing, tol, chain)
-    was_negative = _exceeds(zero, opening, tol, chain)
+    return _goes_negative(opening, inflow, outflow, closing, tol, chain)
+
+
+def _goes_negative(
+    opening: Floats, inflow: Floats, outflow: Floats, closing: Floats, tol: float, scale: Floats
+) -> Bools:
+    """A stock below zero beyond ``tol`` relative to ``scale``, not left so by an earlier
+    period without being drawn down further."""
+    zero = np.zeros_like(closing)
+    negative = _exceeds(zero, closing, tol, scale)
+    was_negative = _exceeds(zero, opening, tol, scale)
     worse = _exceeds(outflow, inflow, tol, opening)
     return negative & (~was_negative | worse)
+
+
+def _table_shortfall(
+    frame: Table, inflow: str, outflow: str, consistent: Bools, done: Bools, tol: float
+) -> Bools:
+    """Rows of a stock table whose own closing is below zero, relative to the row's terms.
+
+    A stock recomputed from the decisions carries the round-off of every earlier period,
+    so it is judged relative to all of them (:func:`_shortfall`): half a unit short
+    after 600,000 units of flows is within that. The table's own row, where it agrees
+    with the recomputed stock (``consistent``), is judged relative to its own period's
+    terms only, which catches it. Rows already reported (``done``) are left out.
+    """
+    opening, flow_in, flow_out = frame["opening"], frame[inflow], frame[outflow]
+    own = np.maximum(np.abs(opening), np.maximum(np.abs(flow_in), np.abs(flow_out)))
+    short = _goes_negative(opening, flow_in, flow_out, frame["closing"], tol, own)
+    return np.asarray(short & consistent & ~done, dtype=bool)
 
 
 def _compare_columns(
@@ -980,14 +1005,18 @@ def _compare_columns(
     where: Callable[[int], str],
     tol: float,
     scale: Floats | None = None,
-) -> None:
-    """Each table column against its recomputed value (one violation per wrong cell).
+    chained: Collection[str] = (),
+) -> Bools:
+    """Each table column against its recomputed value (one violation per wrong cell);
+    returns the rows with a wrong cell.
 
     ``scale`` (same shape as the expected values) is the size of the flows behind each
-    cell: a stock recomputed from a week's production and shipments may differ from
-    the table by the solver's tolerance relative to those flows, not to the stock.
+    cell of the ``chained`` columns: a stock recomputed from many weeks of production
+    and shipments may differ from the table by the solver's tolerance relative to those
+    flows, not to the stock. Every other column is judged relative to its own values.
     """
     extra = () if scale is None else (scale[index],)
+    wrong_rows = np.zeros(len(index[0]), dtype=bool)
     for col, (values, how) in expected.items():
         got = frame[col]
         want = values[index]
@@ -998,7 +1027,10 @@ def _compare_columns(
                 + (f" ({h})" if h else "")
             )
 
-        report.rows(kind, _differs(got, want, tol, *extra), wrong)
+        bad = _differs(got, want, tol, *(extra if col in chained else ()))
+        wrong_rows |= bad
+        report.rows(kind, bad, wrong)
+    return wrong_rows
 
 
 def _materials(
@@ -1012,16 +1044,22 @@ def _materials(
     np.add.at(consumed, d.bom_k, d.bom_a[:, None] * produced[d.bom_p])
     opening, closing = _stock_chain(d.Z0, d.Q, consumed)
     kid, per = d.material_ids, d.period_ids
-    k, t = np.nonzero(_shortfall(opening, d.Q, consumed, closing, tol))
+
+    def short(
+        k: Ints, t: Ints, z0: Floats, q: Floats, c: Floats, z: Floats
+    ) -> Callable[[int], str]:
+        return lambda j: (
+            f"material {kid[k[j]]}, period {per[t[j]]}: production consumes {_n(c[j])} but only "
+            f"{_n(z0[j] + q[j])} is available (opening {_n(z0[j])} + received {_n(q[j])}): "
+            f"closing stock {_n(z[j])}"
+        )
+
+    flagged = _shortfall(opening, d.Q, consumed, closing, tol)
+    k, t = np.nonzero(flagged)
     report.rows(
         "material shortage",
         np.ones(len(k), dtype=bool),
-        lambda j: (
-            f"material {kid[k[j]]}, period {per[t[j]]}: production consumes "
-            f"{_n(consumed[k[j], t[j]])} but only {_n(opening[k[j], t[j]] + d.Q[k[j], t[j]])} is "
-            f"available (opening {_n(opening[k[j], t[j]])} + received {_n(d.Q[k[j], t[j]])}): "
-            f"closing stock {_n(closing[k[j], t[j]])}"
-        ),
+        short(k, t, opening[k, t], d.Q[k, t], consumed[k, t], closing[k, t]),
     )
     if frame is None:
         return closing
@@ -1034,7 +1072,7 @@ def _materials(
     ki, ti = pos["material"], pos["period"]
     present = _dense((K, T), (ki, ti), np.ones(len(ki)), 0.0) > 0
     _missing_rows(report, "materials.csv", present, kid, per, "material")
-    _compare_columns(
+    wrong = _compare_columns(
         report,
         "materials.csv",
         frame,
@@ -1048,6 +1086,13 @@ def _materials(
         lambda j: f"material {kid[ki[j]]}, period {per[ti[j]]}",
         tol,
         _flow_scale(opening, d.Q, consumed),
+        chained=("opening", "closing"),
+    )
+    rows = _table_shortfall(frame, "received", "consumed", ~wrong, flagged[ki, ti], tol)
+    report.rows(
+        "material shortage",
+        rows,
+        short(ki, ti, frame["opening"], frame["received"], frame["consumed"], frame["closing"]),
     )
     return closing
 
@@ -1064,28 +1109,34 @@ def _inventory(
     opening, closing = _stock_chain(d.I0, produced, shipped)
     below = np.maximum(0.0, d.ss[:, None] - closing)
     pid, per = d.product_ids, d.period_ids
+    chain = _flow_scale(opening, produced, shipped)
 
-    p, t = np.nonzero(_shortfall(opening, produced, shipped, closing, tol))
+    def short(
+        p: Ints, t: Ints, i0: Floats, x: Floats, f: Floats, i: Floats
+    ) -> Callable[[int], str]:
+        return lambda j: (
+            f"product {pid[p[j]]}, period {per[t[j]]}: {_n(f[j])} shipped but only "
+            f"{_n(i0[j] + x[j])} on hand (opening {_n(i0[j])} + produced {_n(x[j])}): closing "
+            f"inventory {_n(i[j])}"
+        )
+
+    def above(p: Ints, t: Ints, i: Floats) -> Callable[[int], str]:
+        return lambda j: (
+            f"product {pid[p[j]]}, period {per[t[j]]}: closing inventory {_n(i[j])} above the "
+            f"maximum of {_n(d.Imax[p[j]])}"
+        )
+
+    flagged = _shortfall(opening, produced, shipped, closing, tol)
+    p, t = np.nonzero(flagged)
     report.rows(
         "inventory",
         np.ones(len(p), dtype=bool),
-        lambda j: (
-            f"product {pid[p[j]]}, period {per[t[j]]}: {_n(shipped[p[j], t[j]])} shipped but only "
-            f"{_n(opening[p[j], t[j]] + produced[p[j], t[j]])} on hand (opening "
-            f"{_n(opening[p[j], t[j]])} + produced {_n(produced[p[j], t[j]])}): closing "
-            f"inventory {_n(closing[p[j], t[j]])}"
-        ),
+        short(p, t, opening[p, t], produced[p, t], shipped[p, t], closing[p, t]),
     )
-    imax = np.where(np.isnan(d.Imax), np.inf, d.Imax)[:, None]
-    p, t = np.nonzero(_exceeds(closing, np.broadcast_to(imax, closing.shape), tol))
-    report.rows(
-        "inventory",
-        np.ones(len(p), dtype=bool),
-        lambda j: (
-            f"product {pid[p[j]]}, period {per[t[j]]}: closing inventory "
-            f"{_n(closing[p[j], t[j]])} above the maximum of {_n(d.Imax[p[j]])}"
-        ),
-    )
+    imax = np.broadcast_to(np.where(np.isnan(d.Imax), np.inf, d.Imax)[:, None], closing.shape)
+    full = _exceeds(closing, imax, tol, chain)
+    p, t = np.nonzero(full)
+    report.rows("inventory", np.ones(len(p), dtype=bool), above(p, t, closing[p, t]))
     if frame is None:
         return closing, below
     frame, pos = _locate(
@@ -1094,7 +1145,7 @@ def _inventory(
     pi, ti = pos["product"], pos["period"]
     present = _dense((P, T), (pi, ti), np.ones(len(pi)), 0.0) > 0
     _missing_rows(report, "inventory.csv", present, pid, per, "product")
-    _compare_columns(
+    wrong = _compare_columns(
         report,
         "inventory.csv",
         frame,
@@ -1109,8 +1160,19 @@ def _inventory(
         },
         lambda j: f"product {pid[pi[j]]}, period {per[ti[j]]}",
         tol,
-        _flow_scale(opening, produced, shipped),
+        chain,
+        chained=("opening", "closing", "below_safety_stock"),
     )
+    rows = _table_shortfall(frame, "produced", "shipped", ~wrong, flagged[pi, ti], tol)
+    report.rows(
+        "inventory",
+        rows,
+        short(pi, ti, frame["opening"], frame["produced"], frame["shipped"], frame["closing"]),
+    )
+    # the table's own closing above the cap, relative to its own period's terms
+    own = np.maximum(np.abs(frame["opening"]), np.abs(frame["produced"]))
+    rows = _exceeds(frame["closing"], imax[pi, ti], tol, own) & ~wrong & ~full[pi, ti]
+    report.rows("inventory", rows, above(pi, ti, frame["closing"]))
     return closing, below
 
 
@@ -1180,7 +1242,8 @@ def _service(
         },
         where,
         tol,
-        np.abs(d.ed[:, None]),
+        np.abs(d.ed[:, None]),  # every figure of an entry is a part of its quantity
+        chained=("on_time", "late", "unmet"),
     )
     return unmet, on_time
 
@@ -1230,6 +1293,48 @@ def _tier_limits(
                 + (f" (tolerance {relax:g})" if relax else "")
                 + ": a later tier was served at its cost",
             )
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool), else ``None``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _bound_and_gap(
+    summary: Mapping[str, Any], objective: float, scale: float, report: _Report, tol: float
+) -> None:
+    """``bound`` is a lower bound on the plan's objective (null: none known) and ``gap``
+    is ``|objective - bound| / max(1, |objective|)``, null without a bound.
+
+    The solver reports both from its own objective, which agrees with the tables'
+    within ``tol`` relative; the gap is held to that (and ``1e-9``).
+    """
+    raw_bound, raw_gap = summary.get("bound"), summary.get("gap")
+    bound, gap = _finite(raw_bound), _finite(raw_gap)
+    for label, raw, value in (("bound", raw_bound, bound), ("gap", raw_gap, gap)):
+        if raw is not None and value is None:
+            report.add("summary", f"summary {label} is {raw!r}, not a number or null")
+    if bound is None or not math.isfinite(objective):
+        if gap is not None and raw_bound is None:
+            report.add("summary", f"summary gap is {_n(gap)} without a bound (it should be null)")
+        return
+    if bound - objective > tol * scale:
+        report.add(
+            "summary",
+            f"summary bound {_n(bound)} is above the plan's objective {_n(objective)}: no plan "
+            "costs less than a lower bound",
+        )
+    want = abs(objective - bound) / scale
+    if raw_gap is None:
+        report.add("summary", f"summary gap is null though the bound is {_n(bound)}")
+    elif gap is not None and abs(gap - want) > 2 * tol + 1e-9:
+        report.add(
+            "summary",
+            f"summary gap is {_n(gap)}, but objective {_n(objective)} and bound {_n(bound)} give "
+            f"{_n(want)} (|objective - bound| / max(1, |objective|))",
+        )
 
 
 def _summary(
@@ -1293,6 +1398,7 @@ def _summary(
             )
 
     check("objective", summary.get("objective"), objective)
+    _bound_and_gap(summary, objective, scale, report, tol)
     if mode == "lexicographic":
         late = d.c_late[d.ep[e]] * np.maximum(0, u - d.et[e]) * q
         _tier_limits(d, d.c_short[d.ep] * unmet, late, e, summary, dataset, report, tol)
