@@ -146,6 +146,14 @@ def _term_changed(folder: Path) -> None:
     (folder / "summary.json").write_text(json.dumps(summary))
 
 
+def _bound_above_objective(folder: Path) -> None:
+    """A lower bound above the plan's own cost (and a gap to match): no plan costs less."""
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["bound"] = summary["objective"] * 1.1 + 1
+    summary["gap"] = (summary["bound"] - summary["objective"]) / max(1.0, summary["objective"])
+    (folder / "summary.json").write_text(json.dumps(summary))
+
+
 def _material_consumed_changed(folder: Path) -> None:
     def change(m: pd.DataFrame) -> None:
         i = _first(m, material="M1", period="W1")
@@ -198,6 +206,7 @@ CORRUPTIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("closing changed", _closing_changed, "inventory.csv says closing"),
     ("objective", _objective_changed, "summary objective is"),
     ("objective term", _term_changed, "summary objective term production is"),
+    ("bound above objective", _bound_above_objective, "is above the plan's objective"),
     ("material consumed", _material_consumed_changed, "materials.csv says consumed 0"),
     ("service", _service_misreported, "entry O1: service.csv says unmet"),
     ("frozen fence", _frozen_fence, "inside the frozen fence"),
