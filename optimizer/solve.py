@@ -19,7 +19,7 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Backend, Solution, SolveOptions, SolveStatus, get_backend
-from optimizer.backends.base import Basis, Incumbents, Limit, relative_gap
+from optimizer.backends.base import Basis, Incumbents, Limit, relative_gap, usable_cores
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import (
@@ -110,6 +110,10 @@ def plan(
     if settings is not None and settings != dataset.settings:
         dataset = dataset.replace(settings=settings)
     settings = dataset.settings
+    if settings.solve.threads > usable_cores():
+        # more threads than cores only slow the solver down (threads = 5,000 took 28 s
+        # on data/tiny); the plan is the same
+        settings = settings.with_overrides(solve__threads=usable_cores())
     started = time.perf_counter()
     settled = False  # the plan is already an optimal LP plan for its setups
     model = build(dataset)

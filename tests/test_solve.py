@@ -266,3 +266,25 @@ def test_a_bound_soe_found_itself_raises_the_solvers_where_it_is_lower() -> None
     assert closed.status is SolveStatus.OPTIMAL and closed.limit is None
     nothing = Solution(SolveStatus.NO_SOLUTION)
     assert _with_floor(nothing, 100.0, mip_gap=0.001).bound == 100.0
+
+
+def test_threads_beyond_the_cores_are_capped(
+    bodywash: Dataset, alone: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``threads = 5000`` reaches the solver as the cores there are (HiGHS started 5,000
+    threads and took 28 s on data/tiny); the plan is the same."""
+    asked: list[int] = []
+    real = HighsBackend.solve
+
+    def counting(self: HighsBackend, model: Any, options: Any) -> Solution:
+        asked.append(options.threads)
+        return real(self, model, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", counting)
+    monkeypatch.setattr(solve_module, "usable_cores", lambda: 2)
+    result = plan(bodywash, bodywash.settings.with_overrides(solve__threads=5000))
+    assert asked and set(asked) == {2}
+    assert result.summary.objective == pytest.approx(alone.summary.objective, rel=1e-9)
+    asked.clear()
+    plan(bodywash, bodywash.settings.with_overrides(solve__threads=1))
+    assert set(asked) == {1}  # at most the cores: as asked

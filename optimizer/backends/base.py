@@ -8,10 +8,14 @@ Raw solver status codes never leave ``backends/``: each backend maps them once t
 from __future__ import annotations
 
 import enum
+import functools
 import logging
+import math
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -208,3 +212,33 @@ def relative_gap(objective: float, bound: float) -> float:
     if not (np.isfinite(objective) and np.isfinite(bound)):
         return float("inf")
     return abs(objective - bound) / max(1.0, abs(objective))
+
+
+@functools.cache
+def cgroup_cpus() -> float | None:
+    """CPUs a cgroup quota allows (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), or None."""
+    try:
+        text = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()
+        return None if text[0] == "max" else float(text[0]) / float(text[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        base = "/sys/fs/cgroup/cpu/cpu.cfs_"
+        quota = float(Path(base + "quota_us").read_text(encoding="ascii"))
+        period = float(Path(base + "period_us").read_text(encoding="ascii"))
+        return None if quota <= 0 or period <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity (else the machine's count),
+    capped by a cgroup CPU quota; at least 1."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpus()
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from optimizer.backends.base import (
     Solution,
     SolveOptions,
     SolveStatus,
+    cgroup_cpus,
     relative_gap,
 )
 from optimizer.exceptions import BackendUnavailable
@@ -122,7 +122,7 @@ def spare_cores() -> int:
         loadavg = Path("/proc/loadavg").read_text(encoding="ascii")
     except (AttributeError, OSError):
         return 0
-    return _spare(cpus, loadavg, _cgroup_cpus())
+    return _spare(cpus, loadavg, cgroup_cpus())
 
 
 def _spare(cpus: int, loadavg: str, quota: float | None) -> int:
@@ -135,23 +135,6 @@ def _spare(cpus: int, loadavg: str, quota: float | None) -> int:
     if quota is not None:
         cpus = min(cpus, int(quota))
     return max(0, cpus - max(runnable, 1))
-
-
-@functools.cache
-def _cgroup_cpus() -> float | None:
-    """CPUs a cgroup quota allows (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), or None."""
-    try:
-        text = Path("/sys/fs/cgroup/cpu.max").read_text(encoding="ascii").split()
-        return None if text[0] == "max" else float(text[0]) / float(text[1])
-    except (OSError, IndexError, ValueError):
-        pass
-    try:
-        base = "/sys/fs/cgroup/cpu/cpu.cfs_"
-        quota = float(Path(base + "quota_us").read_text(encoding="ascii"))
-        period = float(Path(base + "period_us").read_text(encoding="ascii"))
-        return None if quota <= 0 or period <= 0 else quota / period
-    except (OSError, ValueError):
-        return None
 
 
 def _parallel_simplex(threads: int) -> bool:
