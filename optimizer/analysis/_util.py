@@ -28,10 +28,11 @@ def grid(
 
 def num(x: float) -> str:
     """A quantity for a planner: ``12,100``, ``0.35``, ``0.004`` (two significant digits
-    below 0.01, so that no quantity above :data:`TOL` reads as ``0``)."""
+    below 0.01, so that no quantity above :data:`TOL` reads as ``0``; solver noise of at
+    most :data:`TOL` around a whole number reads as that number, never ``-0``)."""
     if not np.isfinite(x):
         return "n/a"
-    if abs(x) >= 100 or abs(x - round(x)) < 5e-7:
+    if abs(x) >= 100 or abs(x - round(x)) <= TOL:
         return f"{int(round(x)) if abs(x) < 100 else x:,.0f}"
     return _small(x) or f"{x:,.2f}"
 

@@ -8,19 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from optimizer.analysis._util import num
 from optimizer.demand import entries
 from optimizer.schema import OBJECTIVE_TERMS
 
 if TYPE_CHECKING:
     from optimizer.dataset import Dataset
     from optimizer.results import Plan
-
-
-def _n(x: float) -> str:
-    """A quantity for a planner's eye: whole numbers as such, small ones to 0.01."""
-    if abs(x) >= 100 or abs(x - round(x)) < 5e-7:
-        return f"{x:,.0f}"
-    return f"{x:,.2f}"
 
 
 def customer_label(customer: object, kind: object) -> str:
@@ -71,7 +65,7 @@ def dataset_summary(dataset: Dataset) -> str:
     ]
     by_tier = ent.groupby("priority")["quantity"].agg(["count", "sum"])
     for tier, row in by_tier.iterrows():
-        out.append(f"    tier {tier}: {int(row['count'])} entries, {_n(row['sum'])} units")
+        out.append(f"    tier {tier}: {int(row['count'])} entries, {num(row['sum'])} units")
     best = dataset.routings.groupby("product")["rate"].max()
     q = ent.groupby("product")["quantity"].sum()
     hours = (q / best.reindex(q.index)).dropna().sum()
@@ -80,12 +74,12 @@ def dataset_summary(dataset: Dataset) -> str:
     total = float(reg.to_numpy().sum())
     load = f"{hours / total:.0%}" if total > 0 else "n/a"
     out.append(
-        f"  load       {_n(q.sum())} units of demand need {_n(hours)} line hours at the best"
-        f" rates; lines have {_n(total)} regular + {_n(float(ot.to_numpy().sum()))} overtime"
+        f"  load       {num(q.sum())} units of demand need {num(hours)} line hours at the best"
+        f" rates; lines have {num(total)} regular + {num(float(ot.to_numpy().sum()))} overtime"
         f" hours ({load} of regular)"
     )
     if unrouted > 0:
-        out.append(f"             {_n(unrouted)} units are of products without a routing")
+        out.append(f"             {num(unrouted)} units are of products without a routing")
     return "\n".join(out)
 
 
@@ -142,13 +136,13 @@ def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]
     for row in early.head(shown).itertuples(index=False):
         what = []
         if row.unmet > 1e-6:
-            what.append(f"{_n(row.unmet)} unmet")
+            what.append(f"{num(row.unmet)} unmet")
         if row.late > 1e-6:
-            what.append(f"{_n(row.late)} late")
+            what.append(f"{num(row.late)} late")
         who = customer_label(row.customer, row.kind)
         out.append(
             f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
-            f" {_n(row.quantity)} due: {', '.join(what)}"
+            f" {num(row.quantity)} due: {', '.join(what)}"
         )
     if n > shown:
         out.append(f"  ... and {n - shown} more (service.csv)")
