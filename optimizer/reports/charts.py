@@ -8,6 +8,9 @@ an HTML fragment with a stable id.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -29,6 +32,17 @@ COLORS = {
     "stock": "#4C78A8",
     "safety": "#E45756",
 }
+
+
+def _label(value: object) -> str:
+    """A name as plotly.js shows it literally: it reads its tags (``<b>``, ``<br>``,
+    ``<a href>``...) and entities in every title, tick and hover label, so ``<``, ``>``
+    and ``&`` are written as entities, which it decodes."""
+    return html.escape(str(value), quote=False)
+
+
+def _labels(values: Iterable[object]) -> list[str]:
+    return [_label(v) for v in values]
 
 
 def to_div(fig: go.Figure, name: str) -> str:
@@ -69,7 +83,7 @@ def line_load(analysis: Analysis, plan: Plan) -> go.Figure:
     says so when there are more).
     """
     d = analysis.shadow.data
-    per = list(d.period_ids)
+    per = _labels(d.period_ids)
     lines = plan.lines
     used = grid(lines, "line", d.line_ids, d.period_ids, "used_hours")
     ot = grid(lines, "line", d.line_ids, d.period_ids, "overtime_hours")
@@ -83,7 +97,7 @@ def line_load(analysis: Analysis, plan: Plan) -> go.Figure:
         rows=max(1, len(show)),
         cols=1,
         shared_xaxes=True,
-        subplot_titles=[f"line {d.line_ids[i]}" for i in show],
+        subplot_titles=[f"line {_label(d.line_ids[i])}" for i in show],
         vertical_spacing=0.08 if len(show) > 1 else 0.1,
     )
     for row, i in enumerate(show, start=1):
@@ -141,6 +155,7 @@ def line_load(analysis: Analysis, plan: Plan) -> go.Figure:
             )
         fig.update_yaxes(title_text="hours", row=row, col=1)
     fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")  # period ids as they are ("01", "2026-02")
     title = _shown(
         "Line load by week vs capacity", len(show), len(d.line_ids), "most loaded", "lines.csv"
     )
@@ -153,7 +168,7 @@ def fill_by_tier(analysis: Analysis) -> go.Figure:
     keys = [k for k in s.fill_rate if k != "overall"] + (
         ["overall"] if "overall" in s.fill_rate else []
     )
-    labels = [k if k == "overall" else f"tier {k}" for k in keys]
+    labels = _labels(k if k == "overall" else f"tier {k}" for k in keys)
     fig = go.Figure(
         [
             go.Bar(
@@ -207,7 +222,7 @@ def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=products or ["no product at risk"],
+        subplot_titles=_labels(products) or ["no product at risk"],
         vertical_spacing=0.12,
         horizontal_spacing=0.08,
     )
@@ -217,7 +232,7 @@ def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
         first = i == 0
         fig.add_trace(
             go.Scatter(
-                x=rows_p["period"],
+                x=_labels(rows_p["period"]),
                 y=rows_p["closing"],
                 name="closing stock",
                 mode="lines+markers",
@@ -230,7 +245,7 @@ def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=rows_p["period"],
+                x=_labels(rows_p["period"]),
                 y=rows_p["safety_stock"],
                 name="safety stock",
                 mode="lines",
@@ -241,6 +256,7 @@ def inventory_at_risk(analysis: Analysis, plan: Plan) -> go.Figure:
             row=r,
             col=c,
         )
+    fig.update_xaxes(type="category")
     title = _shown(
         "Inventory vs safety stock: products at risk",
         len(products),
@@ -259,7 +275,7 @@ def shortage_waterfall(analysis: Analysis) -> go.Figure:
     else:
         label = c["cause_kind"].astype(str) + " " + c["resource"].astype(str)
         by = c.groupby(label, sort=False)["quantity"].sum().sort_values(ascending=False)
-    x = [*by.index, "total short"]
+    x = [*_labels(by.index), "total short"]
     y = [*by.to_numpy(dtype=np.float64), 0.0]
     fig = go.Figure(
         go.Waterfall(
@@ -273,5 +289,6 @@ def shortage_waterfall(analysis: Analysis) -> go.Figure:
             totals={"marker": {"color": COLORS["capacity"]}},
         )
     )
+    fig.update_xaxes(type="category")
     fig.update_yaxes(title_text="units short (unmet or late)")
     return _layout(fig, "Shortage by cause", 420)
