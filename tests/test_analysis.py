@@ -139,6 +139,81 @@ def test_exceptions_horizon_and_priority_one_escalates(make: Callable[..., Datas
     assert a2.exceptions["escalate"].all()
 
 
+# STOCKED: 100 A in stock, no hours on L1 to make more; 100 due in W1, W2 and W3.
+STOCKED = dict(
+    base=False,
+    periods="period,start\nW1,2026-11-30\nW2,2026-12-07\nW3,2026-12-14",
+    products="product,priority,initial_inventory,holding_cost,shortage_cost\nA,2,100,0.1,5",
+    lines="line,hours\nL1,0",
+    routings="product,line,rate\nA,L1,10",
+    forecast="product,period,quantity\nA,W1,100\nA,W3,100",
+    customers="customer,priority\nC,1",
+    orders="order,customer,product,period,quantity\nO1,C,A,W2,100",
+)
+
+
+def test_an_entry_short_while_in_stock_is_not_out_of_stock(
+    make: Callable[..., Dataset],
+) -> None:
+    """The 100 A are kept for order O1 (tier 1, pi = 5 x 10 = 50) due in W2: the W1
+    forecast (tier 2, 5) is short with 100 in stock, which the report called "out of
+    stock now". It is a choice of the costs (not ``indifferent``: the later entry
+    served is of a higher tier)."""
+    from optimizer.reports.render import markdown
+
+    _, a = analysed(make(**STOCKED))
+    exc = a.exceptions
+    assert list(exc["entry"]) == ["forecast:A:W1", "forecast:A:W3"]
+    assert exc["in_stock"].tolist() == pytest.approx([100, 0])
+    assert not exc["indifferent"].any()
+    page = markdown(a)
+    assert (
+        "0 entries are out of stock now and 1 projected out of stock in the next 2 periods"
+        " (100 units); 1 entry is short while its product is in stock (100 units short), kept for"
+        " later demand or safety stock; **0 need an executive decision**."
+    ) in page.splitlines()
+    assert "|  | now (100 in stock) | W1 | 2 | A | (forecast) | 100 | 0 | 500 |" in page
+
+
+def test_a_shortage_now_the_costs_do_not_require_says_so(
+    make: Callable[..., Dataset],
+) -> None:
+    """Holding costs nothing and all three weeks are tier 2: any one of them may get
+    the 100 in stock, at the same objective (1,000). HiGHS keeps them for W3 and
+    shorts W1 and W2 with the stock on hand, and the report said "2 entries are out of
+    stock now and projected", as if the costs forced it. (A tie-break towards early
+    service in the model would serve W1: then this test changes.)"""
+    from optimizer.reports.render import markdown
+
+    ds = make(
+        **{
+            **STOCKED,
+            "products": "product,priority,initial_inventory,holding_cost,shortage_cost\n"
+            "A,2,100,0,5",
+            "forecast": "product,period,quantity\nA,W1,100\nA,W2,100\nA,W3,100",
+            "orders": "order,customer,product,period,quantity",
+        }
+    )
+    plan, a = analysed(ds)
+    assert plan.summary.objective == pytest.approx(1000)
+    exc = a.exceptions
+    closing = plan.inventory.set_index("period")["closing"]
+    # whichever weeks HiGHS shorts: the stock it holds is told, and is a tie
+    assert exc["in_stock"].tolist() == pytest.approx(
+        [min(q, closing[t]) for q, t in zip(exc["quantity"], exc["period"], strict=True)]
+    )
+    assert (exc["indifferent"] == (exc["in_stock"] > 0)).all()
+    assert list(exc["entry"]) == ["forecast:A:W1", "forecast:A:W2"]
+    assert exc["in_stock"].tolist() == pytest.approx([100, 100])
+    assert (
+        "2 entries are short while their product is in stock (200 units short), kept for later"
+        " demand or safety stock; for all of them the costs do not say which period to"
+        " short: holding A costs nothing and later demand of the same tier is served, so a"
+        " plan as good may serve these and short it instead; **0 need an executive"
+        " decision**."
+    ) in markdown(a).splitlines()
+
+
 # ------------------------------------------------------------------ marginal values
 
 

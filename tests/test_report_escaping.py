@@ -105,8 +105,8 @@ def test_markdown_shows_every_name_literally(hostile: tuple[Dataset, Plan, Analy
     assert lines[0] == "# S&OP trade-offs: \\*plan\\* \\#1"
     assert lines[2].startswith("Plan for W\\|1 to \\#W3 (3 periods): **optimal**")
     assert (
-        "| **escalate** | now | W\\|1 | 3 | \\- 1. \\<B\\> | \\<b\\>Acme\\</b\\> & Co | 20 | 0 |"
-        in page
+        "| **escalate** | now (20 in stock) | W\\|1 | 3 | \\- 1. \\<B\\>"
+        " | \\<b\\>Acme\\</b\\> & Co | 20 | 0 |" in page
     )
     assert "| line **L\\|1** |" in page and "| material **\\<M\\>** |" in page
     assert "| \\[soap\\](http\\://e.x) | 1 |" in page

@@ -7,7 +7,14 @@ Read straight from the plan's service table, so the flags always agree with it:
 * ``projected_out_of_stock``: the same for entries due in the next
   ``settings.exceptions.horizon_periods`` periods (default 2) after the first.
 
-``quantity`` is the entry's unmet plus late quantity. An exception is flagged
+``quantity`` is the entry's unmet plus late quantity. ``in_stock`` is what the plan
+keeps in stock of the product at the end of the due period, up to ``quantity``: an
+entry short while its product is in stock is not out of stock, the plan keeps that
+stock for later (demand or safety stock). ``indifferent`` marks those the costs do
+not require: holding the product costs nothing (nor does a safety stock shortfall),
+and the plan serves a later entry of the product of the same or a lower tier (priced
+no higher), so a plan as good serves this entry and shorts that one; which of them
+is short is the solver's choice. An exception is flagged
 ``escalate`` when it hits priority-1 demand, or when its value (quantity times the
 product's shortage cost) exceeds ``settings.exceptions.escalate_value`` (0 = off).
 Rows are ordered priority 1 first, then now before projected, then by period and
@@ -37,8 +44,9 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`COLUMNS` plus ``unmet``, ``late``, ``value`` (quantity times shortage
-        cost), ``family`` and ``demand`` (the entry's kind: ``order`` or ``forecast``;
-        an order may have a blank customer) for the reports.
+        cost), ``family``, ``demand`` (the entry's kind: ``order`` or ``forecast``;
+        an order may have a blank customer), ``in_stock`` and ``indifferent`` (see
+        the module docstring) for the reports.
     """
     order = dataset.period_ids
     horizon = dataset.settings.exceptions.horizon_periods
@@ -50,6 +58,27 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     rows = svc[hit]
     products = dataset.products.set_index("product")
     cost = rows["product"].map(products["shortage_cost"]).to_numpy(dtype=np.float64)
+    inv = plan.inventory
+    closing = pd.Series(
+        inv["closing"].to_numpy(dtype=np.float64),
+        index=pd.MultiIndex.from_arrays([inv["product"], inv["period"]]),
+    )
+    held = closing.reindex(pd.MultiIndex.from_arrays([rows["product"], rows["due"]]))
+    in_stock = np.minimum(np.nan_to_num(held.to_numpy(dtype=np.float64)), missing[hit])
+    in_stock = np.where(in_stock > TOL, in_stock, 0.0)
+    free = (products["holding_cost"] <= 0) & (
+        (products["safety_stock"] <= 0) | (products["safety_stock_cost"] <= 0)
+    )
+    # held stock a later entry of the product of the same or a lower tier gets
+    served = ((svc["on_time"] + svc["late"]) > TOL).to_numpy()
+    tiers = svc["priority"].to_numpy(dtype=np.int64)
+    indifferent = np.zeros(len(rows), dtype=bool)
+    for i, (product, tier, t) in enumerate(
+        zip(rows["product"], rows["priority"], pos[hit], strict=True)
+    ):
+        if in_stock[i] > 0 and bool(free.get(product, False)):
+            later = served & (pos > t) & (tiers >= tier) & (svc["product"] == product).to_numpy()
+            indifferent[i] = bool(later.any())
     out = pd.DataFrame(
         {
             "kind": np.where(pos[hit] == 0, NOW, PROJECTED),
@@ -65,6 +94,8 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
             "value": missing[hit] * cost,
             "family": rows["product"].map(products["family"]).fillna("").to_numpy(dtype=object),
             "demand": rows["kind"].to_numpy(dtype=object),
+            "in_stock": in_stock,
+            "indifferent": indifferent,
             "_t": pos[hit],
         }
     )

@@ -110,7 +110,7 @@ def workbook_sheets(
     from optimizer.reports.context import build_context
 
     context = context if context is not None else build_context(analysis)
-    exc_extra = ["unmet", "late", "value", "family"]
+    exc_extra = ["unmet", "late", "value", "family", "in_stock"]
     cause_extra = ["product", "customer", "priority", "share"]
     sheets = {
         "tradeoffs": tradeoffs_frame(context),
@@ -145,12 +145,7 @@ def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
     )
     rows.append(("fill rate", fill or h["no_fill"]))
     e = context["exceptions"]
-    rows.append(
-        (
-            "step in now",
-            f"{e['now']} out of stock now, {e['projected']} projected; {e['escalated']} escalated",
-        )
-    )
+    rows.append(("step in now", f"{e['sentence']}; {e['decide']}"))
     for c in context["causes"]:
         rows.append(
             (

@@ -150,10 +150,13 @@ def _left_out(
 
 def _exceptions(a: Analysis) -> dict[str, Any]:
     exc = a.exceptions
-    now = exc[exc["kind"] == "out_of_stock_now"]
+    now = (exc["kind"] == "out_of_stock_now").to_numpy()
+    # short while the product is in stock: the plan keeps that stock for later
+    held = (exc["in_stock"] > TOL).to_numpy()
     rows = [
         {
-            "when": "now" if r.kind == "out_of_stock_now" else "projected",
+            "when": ("now" if r.kind == "out_of_stock_now" else "projected")
+            + (f" ({num(r.in_stock)} in stock)" if r.in_stock > TOL else ""),
             "period": r.period,
             "priority": int(r.priority),
             "product": r.product,
@@ -168,20 +171,40 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
     ]
     # the projected window: the periods after the first, as far as the plan goes
     horizon = max(0, min(a.horizon_periods, len(a.periods) - 1))
-    n_now, n_projected, n_escalated = len(now), len(exc) - len(now), int(exc["escalate"].sum())
-    sentence = f"{_entries(n_now)} {'is' if n_now == 1 else 'are'} out of stock now"
-    if horizon:
-        sentence += f" and {n_projected} projected out of stock in the next " + (
-            "period" if horizon == 1 else f"{horizon} periods"
+    n_now, n_projected = int((now & ~held).sum()), int((~now & ~held).sum())
+    n_escalated = int(exc["escalate"].sum())
+    sentence = ""
+    if n_now + n_projected or not held.any():
+        sentence = f"{_entries(n_now)} {'is' if n_now == 1 else 'are'} out of stock now"
+        if horizon:
+            sentence += f" and {n_projected} projected out of stock in the next " + (
+                "period" if horizon == 1 else f"{horizon} periods"
+            )
+        sentence += f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
+    if held.any():
+        n_held = int(held.sum())
+        products = sorted(set(exc.loc[held, "product"]))
+        sentence += "; " if sentence else ""
+        whose = "its" if n_held == 1 else "their"
+        sentence += (
+            f"{_entries(n_held)} {'is' if n_held == 1 else 'are'} short while"
+            f" {whose} product{' is' if len(products) == 1 else 's are'} in stock"
+            f" ({num(float(exc.loc[held, 'quantity'].sum()))} units short), kept for later demand"
+            " or safety stock"
         )
-    sentence += f" ({num(float(exc['quantity'].sum()))} units)"
+        tied = exc["indifferent"].to_numpy(dtype=bool)
+        if tied.any():
+            free = sorted(set(exc.loc[tied, "product"]))
+            names = ", ".join(free[:3]) + (f" and {len(free) - 3} more" if len(free) > 3 else "")
+            n_tied = int(tied.sum())
+            sentence += (
+                f"; for {n_tied if n_tied < n_held else 'all'} of them the costs do not say"
+                f" which period to short: holding {names} costs nothing and later demand of"
+                " the same tier is served, so a plan as good may serve these and short it instead"
+            )
     return {
-        "horizon": horizon,
         "count": len(exc),
-        "now": n_now,
-        "projected": n_projected,
         "escalated": n_escalated,
-        "units": num(float(exc["quantity"].sum())),
         "sentence": sentence,
         "decide": f"{n_escalated} need{'s' if n_escalated == 1 else ''} an executive decision",
         "rows": rows,
