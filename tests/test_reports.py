@@ -911,3 +911,31 @@ def test_console_shows_shortages_below_a_hundredth(make: Callable[..., Dataset])
     text = plan_summary(ds, solve(ds, verify=False)).splitlines()
     assert "  W1         tier 2  B            (forecast)     0.004 due: 0.002 unmet" in text
     assert "  W2         tier 2  B            (forecast)     0.004 due: 0.002 unmet" in text
+
+
+def test_a_line_used_up_that_more_hours_would_not_help_is_not_priced(
+    make: Callable[..., Dataset],
+) -> None:
+    """L1 makes exactly the 100 due each week in its 10 hours: used up, but an hour more
+    lowers no cost. The reports say so instead of '0 per hour' in the first week."""
+    ds = make(
+        products="product,priority,shortage_cost\nA,1,5",
+        routings="product,line,rate\nA,L1,10",
+        forecast="product,period,quantity\nA,W1,100\nA,W2,100",
+    )
+    result = solve(ds)
+    a = analyse(ds, result, what_ifs=False)
+    line = a.bottlenecks[a.bottlenecks["kind"] == "line"]
+    assert list(line["slack"]) == [0, 0] and list(line["marginal_value"]) == [0, 0]
+    context = build_context(a)
+    (row,) = context["bottlenecks"]
+    assert (row["worth"], row["best_period"], row["helps"]) == (
+        "0: more would not help",
+        "–",
+        False,
+    )
+    assert "| line **L1** | W1–W2 | 0: more would not help | – |" in markdown(a)
+    sheet = tradeoffs_frame(context)
+    assert "line L1 binding in W1–W2: used up, but more would not lower the cost" in list(
+        sheet["text"]
+    )

@@ -158,8 +158,12 @@ def tradeoffs_frame(context: dict[str, Any]) -> pd.DataFrame:
         rows.append(
             (
                 "bottleneck",
-                f"{b['kind']} {b['resource']} binding in {b['periods']}: up to {b['best']}"
-                f" per {b['unit']} ({b['best_period']})",
+                f"{b['kind']} {b['resource']} binding in {b['periods']}: "
+                + (
+                    f"up to {b['worth']} ({b['best_period']})"
+                    if b["helps"]
+                    else "used up, but more would not lower the cost"
+                ),
             )
         )
     left_out("bottleneck", "bottlenecks")

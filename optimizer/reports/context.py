@@ -263,6 +263,7 @@ def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
         valued = g[g["marginal_value"] > 0]
         best = g.iloc[int(np.argmax(g["marginal_value"].to_numpy()))]
         unit = "hour" if kind in ("line", "overtime") else "unit"
+        helps = float(best.marginal_value) > TOL
         out.append(
             {
                 "kind": kind,
@@ -270,7 +271,13 @@ def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
                 "periods": period_ranges(list(g["period"]), order),
                 "valued": period_ranges(list(valued["period"]), order) or "none",
                 "best": money(float(best.marginal_value)),
-                "best_period": best.period,
+                "best_period": best.period if helps else "–",
+                # used up, but one more would not lower the cost (what is short lies
+                # elsewhere): "worth 0 per hour" read as a price
+                "worth": f"{money(float(best.marginal_value))} per {unit}"
+                if helps
+                else "0: more would not help",
+                "helps": helps,
                 "unit": unit,
                 "_v": float(g["marginal_value"].max()),
                 "_s": float(g["marginal_value"].sum()),
