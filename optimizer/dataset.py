@@ -1477,6 +1477,21 @@ def _plan_notes(dataset: Dataset, ent: pd.DataFrame) -> list[str]:
     frozen, n = dataset.settings.stability.frozen_periods, len(dataset.periods)
     if frozen > n:
         notes.append(f"frozen_periods = {frozen} exceeds the {n} periods")
+    for table, column in (
+        ("products", "product"),
+        ("lines", "line"),
+        ("materials", "material"),
+        ("customers", "customer"),
+    ):
+        alike: dict[str, list[str]] = {}
+        for value in getattr(dataset, table)[column]:
+            alike.setdefault(_folded(str(value)), []).append(str(value))
+        for same in [v for v in alike.values() if len(v) > 1][:_MAX_ROWS_PER_PROBLEM]:
+            names = " and ".join(f"'{v}'" for v in same)
+            notes.append(
+                f"{column}s {names} differ only in case, spacing or Unicode form: soe"
+                f" plans them as {len(same)} different {column}s"
+            )
     routed = set(dataset.routings["product"])
     unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"]) - routed)
     for p in unrouted[:_MAX_ROWS_PER_PROBLEM]:

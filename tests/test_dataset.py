@@ -432,6 +432,26 @@ def test_warnings(tmp_path: Path) -> None:
     assert ds.orders.empty
 
 
+def test_ids_alike_but_for_case_or_form_are_a_warning(make: Callable[..., Dataset]) -> None:
+    """'A' and 'a', 'L 1' and 'L  1', 'é' composed and decomposed: different ids to soe,
+    and most likely one to the planner who typed them."""
+    ds = make(
+        products="product,priority,shortage_cost\nA,1,5\na,2,5\nB,2,5",
+        lines="line,hours\nL 1,10\nL  1,10\nL2,10",
+        routings="product,line,rate\nA,L 1,10\na,L  1,10\nB,L2,10",
+        materials="material\ncap\u00e9\ncape\u0301\nother",
+    )
+    assert sorted(n for n in ds.warnings if "differ only" in n) == [
+        "lines 'L 1' and 'L  1' differ only in case, spacing or Unicode form: soe plans them"
+        " as 2 different lines",
+        "materials 'cap\u00e9' and 'cape\u0301' differ only in case, spacing or Unicode form:"
+        " soe plans them as 2 different materials",
+        "products 'A' and 'a' differ only in case, spacing or Unicode form: soe plans them"
+        " as 2 different products",
+    ]
+    assert len(ds.products) == 3 and not any("differ only" in n for n in make().warnings)
+
+
 def test_receipts_and_orders_resolved_to_periods(make: Callable[..., Dataset]) -> None:
     ds = make(
         materials="material\nCAP",
