@@ -280,14 +280,24 @@ def plain_decimals(values: np.ndarray) -> list[str]:
     return out
 
 
+DESKTOP_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""Files a file browser leaves in any folder it shows (macOS Finder, Windows Explorer):
+a folder holding only these is empty to a planner, and a plan or report may replace it."""
+
+
+def own_files(folder: Path) -> list[Path]:
+    """The entries of ``folder`` but :data:`DESKTOP_FILES`."""
+    return [p for p in folder.iterdir() if p.name not in DESKTOP_FILES]
+
+
 def replace_problem(target: Path) -> str | None:
     """Why a plan folder must not replace ``target``, or ``None`` (it does not exist, is
-    empty, or is a plan folder: it holds ``summary.json``)."""
+    empty but for :data:`DESKTOP_FILES`, or is a plan folder: it holds ``summary.json``)."""
     if not target.exists():
         return None
     if not target.is_dir():
         return "is a file, not a folder"
-    if (target / "summary.json").is_file() or not any(target.iterdir()):
+    if (target / "summary.json").is_file() or not own_files(target):
         return None
     return (
         "holds files and is not a plan folder (it has no summary.json); a plan replaces"

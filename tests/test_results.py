@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.results import Summary, plain_decimals, write_csv
+from optimizer.reports import report_folder_problem
+from optimizer.results import Summary, plain_decimals, replace_problem, write_csv
 
 
 @pytest.mark.parametrize(
@@ -129,3 +130,26 @@ def test_summary_has_none_for_an_unknown_bound_or_gap() -> None:
     )
     assert (s.objective, s.bound, s.gap) == (10.0, None, None)
     assert s.stages == [{"stage": "tier 1", "objective": None, "seconds": 1.0}]
+
+
+@pytest.mark.parametrize(
+    ("files", "free"),
+    [
+        ((), True),
+        ((".DS_Store",), True),  # Finder's, in any folder a Mac user opened
+        (("Thumbs.db", "desktop.ini"), True),
+        ((".DS_Store", "notes.txt"), False),
+        ((".git",), False),  # a hidden file of the user's own is not ours to delete
+    ],
+)
+def test_a_folder_with_only_a_file_browser_s_files_is_empty(
+    tmp_path: Path, files: tuple[str, ...], free: bool
+) -> None:
+    """A plan or report replaces its folder as a whole: one holding only what a file
+    browser leaves was refused as "holds files"."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in files:
+        (out / name).write_text("x")
+    assert (replace_problem(out) is None) is free
+    assert (report_folder_problem(out, tmp_path / "plan") is None) is free

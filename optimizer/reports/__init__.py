@@ -317,6 +317,8 @@ def report_folder_problem(out: Path, plan_folder: Path) -> str | None:
     report only (files named in :data:`REPORT_FILES`), or be ``plan_folder`` itself.
     Another plan's folder is refused: its tables would sit beside this plan's report.
     """
+    from optimizer.results import own_files
+
     if not out.exists():
         return None
     if not out.is_dir():
@@ -328,7 +330,7 @@ def report_folder_problem(out: Path, plan_folder: Path) -> str | None:
             "is another plan's folder; its tables would sit beside this plan's report."
             " Give a new or empty folder, an earlier report's, or the plan folder itself"
         )
-    names = {p.name for p in out.iterdir()}
+    names = {p.name for p in own_files(out)}
     if names <= set(REPORT_FILES) and all((out / n).is_file() for n in names):
         return None
     return (
