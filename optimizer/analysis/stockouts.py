@@ -30,8 +30,19 @@ from optimizer.analysis._util import TOL
 from optimizer.dataset import Dataset
 from optimizer.results import Plan
 
-COLUMNS = ["kind", "entry", "product", "customer", "priority", "period", "quantity", "escalate"]
-"""The columns of ``exceptions.csv``."""
+COLUMNS = [
+    "kind",
+    "entry",
+    "product",
+    "customer",
+    "priority",
+    "period",
+    "quantity",
+    "in_stock",
+    "escalate",
+]
+"""The columns of ``exceptions.csv`` (``in_stock``: the stock kept while the entry is
+short, so a planner reading the file sees what the reports say)."""
 
 NOW = "out_of_stock_now"
 PROJECTED = "projected_out_of_stock"
@@ -45,8 +56,8 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     pandas.DataFrame
         :data:`COLUMNS` plus ``unmet``, ``late``, ``value`` (quantity times shortage
         cost), ``family``, ``demand`` (the entry's kind: ``order`` or ``forecast``;
-        an order may have a blank customer), ``in_stock`` and ``indifferent`` (see
-        the module docstring) for the reports.
+        an order may have a blank customer) and ``indifferent`` (see the module
+        docstring) for the reports.
     """
     order = dataset.period_ids
     horizon = dataset.settings.exceptions.horizon_periods
@@ -88,13 +99,13 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
             "priority": rows["priority"].to_numpy(dtype=np.int64),
             "period": rows["due"].to_numpy(dtype=object),
             "quantity": missing[hit],
+            "in_stock": in_stock,
             "escalate": False,
             "unmet": rows["unmet"].to_numpy(dtype=np.float64),
             "late": rows["late"].to_numpy(dtype=np.float64),
             "value": missing[hit] * cost,
             "family": rows["product"].map(products["family"]).fillna("").to_numpy(dtype=object),
             "demand": rows["kind"].to_numpy(dtype=object),
-            "in_stock": in_stock,
             "indifferent": indifferent,
             "_t": pos[hit],
         }

@@ -110,7 +110,7 @@ def workbook_sheets(
     from optimizer.reports.context import build_context
 
     context = context if context is not None else build_context(analysis)
-    exc_extra = ["unmet", "late", "value", "family", "in_stock"]
+    exc_extra = ["unmet", "late", "value", "family"]
     cause_extra = ["product", "customer", "priority", "share"]
     sheets = {
         "tradeoffs": tradeoffs_frame(context),
