@@ -400,6 +400,11 @@ def _cannot_read(exc: OSError) -> str:
     return f"cannot be read: {exc.strerror or exc}"
 
 
+_SEP_LINE = re.compile(r"sep=.?,?", re.IGNORECASE)
+"""The first line Excel writes and reads to name a CSV file's separator (``sep=,``;
+read as cells joined by ``,``)."""
+
+
 def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | None:
     try:
         data = file.read_bytes()
@@ -441,6 +446,12 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
             if any(cell.strip() for cell in record):
                 header = record
                 break
+        if header is not None and _SEP_LINE.fullmatch(",".join(header).strip()):
+            header = None  # Excel's "sep=," line, naming the separator: the header follows
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    header = record
+                    break
         if header is None:
             problems.append(Problem(file.name, None, None, "the file has no header row"))
             return None
@@ -952,7 +963,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
     if col.kind == "date":
         parsed = pd.to_datetime(pd.Series(cells), format="%Y-%m-%d", errors="coerce")
         bad = ~blank & parsed.isna().to_numpy()
-        check.rows(raw, bad, col.name, lambda i: f"'{cells[i]}' is not an ISO date (YYYY-MM-DD)")
+        check.rows(raw, bad, col.name, lambda i: _not_a_date(cells[i]))
         return np.asarray(parsed.to_numpy())
     values = pd.to_numeric(pd.Series(cells).where(~blank, None), errors="coerce").to_numpy(
         dtype=np.float64
@@ -1079,8 +1090,33 @@ def _not_periods(raw: _RawTable, values: np.ndarray, bad: np.ndarray, check: _Ch
             raw,
             mask,
             "period",
-            lambda i: f"'{values[i]}' is neither a period id nor an ISO date (YYYY-MM-DD)",
+            lambda i: (
+                f"'{values[i]}' is neither a period id nor an ISO date (YYYY-MM-DD)"
+                + _serial_hint(values[i])
+            ),
         )
+
+
+def _not_a_date(cell: str) -> str:
+    """Why ``cell`` is not a date, with a hint where it reads as a spreadsheet's day
+    number."""
+    return f"'{cell}' is not an ISO date (YYYY-MM-DD)" + _serial_hint(cell)
+
+
+def _serial_hint(cell: object) -> str:
+    """``; it looks like a spreadsheet's day number ...`` for a whole number that Excel
+    shows as a date of 1950-2100 once the cell is formatted as one; ``""`` otherwise."""
+    try:
+        day = float(str(cell))
+    except ValueError:
+        return ""
+    if not (18264 <= day <= 73415 and day == int(day)):  # 1950-01-01 .. 2100-12-31
+        return ""
+    date = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(day))).date()
+    return (
+        f"; it looks like a spreadsheet's day number for {date.isoformat()}: format the cell"
+        " as a date (or write the date as text)"
+    )
 
 
 def _neither_id_nor_date(values: np.ndarray, ids: set[str]) -> np.ndarray:

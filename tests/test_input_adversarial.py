@@ -58,6 +58,15 @@ LINES = "line,hours\n"
             [("lines.csv", 2, None, "3 values but the header has 2 columns")],
         ),
         ({"lines.csv": LINES}, [("lines.csv", None, None, "the table has no rows")]),
+        # a date cell formatted as a number: Excel's day number, named as such
+        (
+            {"periods.csv": "period,start,end\nW1,46356,2026-12-07\nW2,2026-12-07,2026-12-14\n"},
+            [("periods.csv", 2, "start", "spreadsheet's day number for 2026-11-30")],
+        ),
+        (
+            {"orders.csv": "order,customer,product,period,quantity\nO1,,A,46000,5\n"},
+            [("orders.csv", 2, "period", "spreadsheet's day number for 2025-12-09")],
+        ),
         (
             {"products.csv": "name,shortage_cost\nA,5\nB,5\n"},
             [("products.csv", 1, "product", "required column is missing")],
@@ -108,6 +117,8 @@ LINES = "line,hours\n"
     ids=[
         "lost row",
         "header only",
+        "serial date",
+        "serial period",
         "no id column",
         "not utf-8",
         "unclosed quote",
@@ -141,8 +152,20 @@ def test_broken_csv_is_located_once(
         {"lines.csv": " Line , HOURS ,note,\nL1, 10 ,any,\n\n,\n"},  # spaces, extras, blanks
         # zero-width characters at a cell's edge (a pasted BOM, a zero-width space)
         {"lines.csv": "line,hours\n\ufeffL1\u200b,10\n"},
+        {"lines.csv": "sep=,\r\nline,hours\r\nL1,10\r\n"},  # Excel's separator line
+        {"lines.csv": 'SEP=,\nline,hours\n"L1",10\n'},
     ],
-    ids=["bom crlf", "cr", "quoted", "exponent", "plus point", "spaces", "zero width"],
+    ids=[
+        "bom crlf",
+        "cr",
+        "quoted",
+        "exponent",
+        "plus point",
+        "spaces",
+        "zero width",
+        "sep line",
+        "sep line quoted",
+    ],
 )
 def test_csv_a_planner_would_call_fine_is_read_as_is(tmp_path: Path, files: dict[str, str]) -> None:
     ds = load_dataset(_copy(tmp_path, files))
