@@ -1097,7 +1097,7 @@ def _not_periods(raw: _RawTable, values: np.ndarray, bad: np.ndarray, check: _Ch
         )
 
 
-def _not_a_date(cell: str) -> str:
+def _not_a_date(cell: object) -> str:
     """Why ``cell`` is not a date, with a hint where it reads as a spreadsheet's day
     number."""
     return f"'{cell}' is not an ISO date (YYYY-MM-DD)" + _serial_hint(cell)

@@ -722,3 +722,24 @@ def test_a_material_cause_names_the_week_it_runs_out(seed: int, tmp_path: object
             material,
             week,
         )
+
+
+def test_priority_decision_counts_protected_products_in_the_main_one_s_units(
+    make: Callable[..., Dataset],
+) -> None:
+    """SCARCE with R (tier 1, 2 caps a unit) beside P (1 cap): the 10 caps make 4 R and
+    2 P. In units of R, the main protected product, that is 4 + 2 / 2 = 5, which is what
+    serving Q would take; the plain sum, 6, said 12 Q could be served with 10 caps."""
+    tables = dict(SCARCE)
+    tables["products"] += "\nR,1,0.1,30"
+    tables["routings"] += "\nR,L1,10,1"
+    tables["bom"] += "\nR,M,2"
+    tables["forecast"] += "".join(f"\nR,W{t},2" for t in (1, 2, 3))
+    _, a = analysed(make(**tables))
+    row = a.priorities.iloc[0]
+    assert (row["protected_products"], row["protected_units"]) == ("P, R", pytest.approx(6))
+    assert row["lost_product"] == "R"
+    assert row["lost_units"] == pytest.approx(5)
+    assert row["servable_units"] == pytest.approx(10)  # the 10 caps, one a Q
+    assert row["servable_value"] == pytest.approx(500)
+    assert row["lost_value"] == pytest.approx(1500)  # 5 R at 30 x 10 (tier 1 of 2)

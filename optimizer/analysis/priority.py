@@ -144,7 +144,22 @@ def priority_decisions(
         need = float((usable["quantity"] * usable["_cost"]).sum())
         if need <= TOL:
             continue
-        lost = min(need, float(by_product.sum()))
+        # what the protected products made, in units of the main one (by the hours or
+        # material a unit of each takes): their plain sum mixed products of other rates
+        as_main = 0.0
+        for product, qty in by_product.items():
+            worth = 1.0
+            if kind == "line":
+                r = routing_of.get((str(product), str(resource)))
+                worth = (
+                    float(d.rate[main_r] / d.rate[r])
+                    if r is not None and main_r is not None
+                    else 1.0
+                )
+            elif (a_q := per_unit.get((str(product), str(resource)))) is not None and a_main:
+                worth = a_q / a_main
+            as_main += float(qty) * worth
+        lost = min(need, as_main)
         # the cut units the lost ones could serve, the most valuable per unit of the
         # main product first: all of the cut may need more than the higher tiers got
         usable = usable.assign(_rank=usable["unit_value"] / usable["_cost"]).sort_values(
