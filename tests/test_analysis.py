@@ -161,7 +161,8 @@ def test_an_entry_short_while_in_stock_is_not_out_of_stock(
     served is of a higher tier)."""
     from optimizer.reports.render import markdown
 
-    _, a = analysed(make(**STOCKED))
+    ds = make(**STOCKED)
+    plan, a = analysed(ds)
     exc = a.exceptions
     assert list(exc["entry"]) == ["forecast:A:W1", "forecast:A:W3"]
     assert exc["in_stock"].tolist() == pytest.approx([100, 0])
@@ -173,6 +174,10 @@ def test_an_entry_short_while_in_stock_is_not_out_of_stock(
         " later demand or safety stock; **0 need an executive decision**."
     ) in page.splitlines()
     assert "|  | now (100 in stock) | W1 | 2 | A | (forecast) | 100 | 0 | 500 |" in page
+    from optimizer.reports.text import plan_summary
+
+    console = [line.split() for line in plan_summary(ds, plan).splitlines()]
+    assert "W1 tier 2 A (forecast) 100 due: 100 unmet, 100 in stock kept".split() in console
 
 
 def test_a_shortage_now_the_costs_do_not_require_says_so(

@@ -129,7 +129,11 @@ def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]
     if early.empty:
         return [f"no shortage {where})"]
     n = len(early)
-    out = [f"short {where}; {n} entr{'y' if n == 1 else 'ies'}):"]
+    out = [f"short {where}; {n:,} entr{'y' if n == 1 else 'ies'}):"]
+    inv = plan.inventory
+    closing = dict(
+        zip(zip(inv["product"], inv["period"], strict=True), inv["closing"], strict=True)
+    )
     early = early.assign(_t=pos[early.index]).sort_values(
         ["priority", "_t", "unmet"], ascending=[True, True, False], kind="stable"
     )
@@ -139,11 +143,15 @@ def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]
             what.append(f"{num(row.unmet)} unmet")
         if row.late > 1e-6:
             what.append(f"{num(row.late)} late")
+        # short while the product is in stock: the plan keeps it for later demand
+        held = min(float(closing.get((row.product, row.due), 0.0)), row.unmet + row.late)
+        if held > 1e-6:
+            what.append(f"{num(held)} in stock kept")
         who = customer_label(row.customer, row.kind)
         out.append(
             f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
             f" {num(row.quantity)} due: {', '.join(what)}"
         )
     if n > shown:
-        out.append(f"  ... and {n - shown} more (service.csv)")
+        out.append(f"  ... and {n - shown:,} more (service.csv)")
     return out
