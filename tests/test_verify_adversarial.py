@@ -68,6 +68,17 @@ def _hours(ds: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     return H, OT
 
 
+def _wide(
+    frame: pd.DataFrame, value: str, index: str | list[str], rows: pd.Index, periods: list[str]
+) -> pd.DataFrame:
+    """``frame[value]`` summed by ``index`` (rows ``rows``) and period (columns)."""
+    return (
+        frame.pivot_table(value, index, "period", aggfunc="sum")
+        .reindex(index=rows, columns=periods)
+        .fillna(0.0)
+    )
+
+
 def _chain(start: pd.Series, inflow: pd.DataFrame, outflow: pd.DataFrame) -> pd.DataFrame:
     closing = (inflow - outflow).cumsum(axis=1).add(start, axis=0)
     return closing
@@ -96,11 +107,7 @@ def _rebuild(ds: Dataset, dec: Decisions, summary: dict[str, Any]) -> tuple[Tabl
     prod["hours"] = prod["quantity"].to_numpy() / routing["rate"].fillna(1.0).to_numpy() + (
         routing["setup_hours"].fillna(0.0).to_numpy() * prod["setup"].to_numpy()
     )
-    produced = (
-        prod.pivot_table("quantity", "product", "period", aggfunc="sum")
-        .reindex(index=products.index, columns=periods)
-        .fillna(0.0)
-    )
+    produced = _wide(prod, "quantity", "product", products.index, periods)
 
     ship = dec.shipments.copy()
     ship["quantity"] = ship["quantity"].astype(float)
@@ -108,11 +115,7 @@ def _rebuild(ds: Dataset, dec: Decisions, summary: dict[str, Any]) -> tuple[Tabl
     ship["late_by"] = (
         ship["period"].map(due_pos) - ent["due"].reindex(ship["entry"]).map(due_pos).to_numpy()
     )
-    shipped = (
-        ship.pivot_table("quantity", "product", "period", aggfunc="sum")
-        .reindex(index=products.index, columns=periods)
-        .fillna(0.0)
-    )
+    shipped = _wide(ship, "quantity", "product", products.index, periods)
     closing = _chain(products["initial_inventory"], produced, shipped)
     opening = closing.shift(1, axis=1).fillna(0.0)
     opening[periods[0]] = products["initial_inventory"]
@@ -133,15 +136,9 @@ def _rebuild(ds: Dataset, dec: Decisions, summary: dict[str, Any]) -> tuple[Tabl
     mats = ds.materials.set_index("material")
     use = ds.bom.merge(produced.reset_index().melt("product", var_name="period"), on="product")
     use["consumed"] = use["quantity_per_unit"] * use["value"]
-    consumed = (
-        use.pivot_table("consumed", "material", "period", aggfunc="sum")
-        .reindex(index=mats.index, columns=periods)
-        .fillna(0.0)
-    )
+    consumed = _wide(use, "consumed", "material", mats.index, periods)
     received = (
-        ds.receipts.pivot_table("quantity", "material", "period", aggfunc="sum")
-        .reindex(index=mats.index, columns=periods)
-        .fillna(0.0)
+        _wide(ds.receipts, "quantity", "material", mats.index, periods)
         if len(ds.receipts)
         else consumed * 0.0
     )
@@ -160,16 +157,8 @@ def _rebuild(ds: Dataset, dec: Decisions, summary: dict[str, Any]) -> tuple[Tabl
     ).reset_index()
 
     H, OT = _hours(ds)
-    used = (
-        prod.pivot_table("hours", "line", "period", aggfunc="sum")
-        .reindex(index=H.index, columns=periods)
-        .fillna(0.0)
-    )
-    overtime = (
-        dec.overtime.pivot_table("overtime_hours", "line", "period", aggfunc="sum")
-        .reindex(index=H.index, columns=periods)
-        .fillna(0.0)
-    )
+    used = _wide(prod, "hours", "line", H.index, periods)
+    overtime = _wide(dec.overtime, "overtime_hours", "line", H.index, periods)
     lines = pd.concat(
         [
             _long(H, "line", "available_hours"),
@@ -200,16 +189,8 @@ def _rebuild(ds: Dataset, dec: Decisions, summary: dict[str, Any]) -> tuple[Tabl
     c_short = products["shortage_cost"].reindex(service["product"]).to_numpy()
     c_late = products["lateness_cost"].reindex(ship["product"]).to_numpy()
     ot_cost = ds.lines.set_index("line")["overtime_cost"]
-    prev = (
-        ds.previous_plan.pivot_table("quantity", ["product", "line"], "period", aggfunc="sum")
-        .reindex(index=rt.index, columns=periods)
-        .fillna(0.0)
-    )
-    x = (
-        prod.pivot_table("quantity", ["product", "line"], "period", aggfunc="sum")
-        .reindex(index=rt.index, columns=periods)
-        .fillna(0.0)
-    )
+    prev = _wide(ds.previous_plan, "quantity", ["product", "line"], rt.index, periods)
+    x = _wide(prod, "quantity", ["product", "line"], rt.index, periods)
     F = min(s.stability.frozen_periods, len(periods))
     stability = s.stability.frozen_shortfall_cost * float(
         (prev.iloc[:, :F] - x.iloc[:, :F]).clip(lower=0.0).to_numpy().sum()
