@@ -169,7 +169,7 @@ def test_an_entry_short_while_in_stock_is_not_out_of_stock(
     assert not exc["indifferent"].any()
     page = markdown(a)
     assert (
-        "0 entries are out of stock now and 1 projected out of stock in the next 2 periods"
+        "1 entry is projected out of stock in the next 2 periods"
         " (100 units); 1 entry is short while its product is in stock (100 units short), kept for"
         " later demand or safety stock; **0 need an executive decision**."
     ) in page.splitlines()

@@ -174,12 +174,17 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
     n_now, n_projected = int((now & ~held).sum()), int((~now & ~held).sum())
     n_escalated = int(exc["escalate"].sum())
     sentence = ""
-    if n_now + n_projected or not held.any():
+    ahead = "period" if horizon == 1 else f"{horizon} periods"
+    if n_now == 0 and n_projected and horizon:  # not "0 entries are out of stock now"
+        sentence = (
+            f"{_entries(n_projected)} {'is' if n_projected == 1 else 'are'} projected out of"
+            f" stock in the next {ahead}"
+        )
+        sentence += f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
+    elif n_now + n_projected or not held.any():
         sentence = f"{_entries(n_now)} {'is' if n_now == 1 else 'are'} out of stock now"
         if horizon:
-            sentence += f" and {n_projected} projected out of stock in the next " + (
-                "period" if horizon == 1 else f"{horizon} periods"
-            )
+            sentence += f" and {n_projected} projected out of stock in the next {ahead}"
         sentence += f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
     if held.any():
         n_held = int(held.sum())
