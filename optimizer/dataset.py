@@ -140,6 +140,36 @@ class Dataset(BaseModel):
         raws = _frames_to_raws({**(tables or {}), **frames}, problems)
         return _build(raws, settings, "settings", name, problems, [], _FRAME, from_frames=True)
 
+    def _dated(
+        self, periods: pd.DataFrame, shared: dict[str, pd.DataFrame]
+    ) -> dict[str, pd.DataFrame]:
+        """The shared ``orders`` and ``receipts`` whose period is not in the new
+        ``periods``, with that period's start date in its place: they resolve against
+        the new periods as dated rows do at load (before the first: past due, or
+        received in it; after the last: left out), so a horizon rolled forward a week
+        keeps the week's open orders as past due."""
+        if "period" not in periods.columns:
+            return {}
+        keep = set(periods["period"].astype(str))
+        start = dict(
+            zip(
+                self.periods["period"],
+                pd.to_datetime(self.periods["start"]).dt.strftime("%Y-%m-%d"),
+                strict=True,
+            )
+        )
+        out = {}
+        for t in ("orders", "receipts"):
+            frame = shared.get(t)
+            if frame is None or frame.empty:
+                continue
+            gone = ~frame["period"].astype(str).isin(keep)
+            if gone.any():
+                out[t] = frame.assign(
+                    period=frame["period"].where(~gone, frame["period"].map(start))
+                )
+        return out
+
     def replace(self, **changes: Any) -> Dataset:
         """A re-validated copy with some tables (or ``settings``, or ``name``) replaced.
 
@@ -147,7 +177,11 @@ class Dataset(BaseModel):
         :meth:`from_frames` (located as ``lines (frame)``), then checked against the
         others; the unchanged tables are shared, not copied or checked again (the
         same objects), except those a changed table bears on: new ``periods`` re-map
-        ``orders``, ``receipts``, ``forecast`` and ``previous_plan`` to them, new
+        ``orders``, ``receipts``, ``forecast`` and ``previous_plan`` to them (an order
+        or receipt of a period dropped is placed by that period's start date, as a dated
+        row is at load: a horizon rolled a week on keeps last week's open orders, past
+        due, and its receipts, due now; forecast and previous-plan rows of the period
+        are left out, with a warning), new
         ``routings`` filter ``previous_plan`` again. The copy holds periods as
         resolved at load: an order's ``period`` is a period id, and ``past_due`` keeps
         the flag of a row that is still due in the first period (a replaced
@@ -188,6 +222,8 @@ class Dataset(BaseModel):
             and (t != "previous_plan" or self.has_previous_plan)
         }
         shared = {t: getattr(self, t) for t in present - set(tables)}
+        if isinstance(tables.get("periods"), pd.DataFrame):
+            shared.update(self._dated(tables["periods"], shared))
         raws = _frames_to_raws(tables, problems)
         copy = _build(
             raws,

@@ -452,6 +452,29 @@ def test_ids_alike_but_for_case_or_form_are_a_warning(make: Callable[..., Datase
     assert len(ds.products) == 3 and not any("differ only" in n for n in make().warnings)
 
 
+def test_a_horizon_rolled_a_week_on_keeps_last_week_s_orders_past_due(
+    make: Callable[..., Dataset],
+) -> None:
+    """Dropping W1 from the periods made every order and receipt of W1 "neither a period
+    id nor an ISO date": now they resolve by W1's start date, as dated rows do at load."""
+    ds = make(
+        materials="material\nCAP",
+        bom="product,material,quantity_per_unit\nA,CAP,1",
+        receipts="material,period,quantity,po\nCAP,W1,7,PO-1\nCAP,W2,9,PO-2",
+        orders="order,customer,product,period,quantity\nO1,,A,W1,5\nO2,,B,W2,6",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rolled = ds.replace(periods=ds.periods.iloc[1:])
+    assert rolled.orders[["order", "period", "past_due"]].values.tolist() == [
+        ["O1", "W2", True],
+        ["O2", "W2", False],
+    ]
+    assert rolled.receipts[["po", "period"]].values.tolist() == [["PO-1", "W2"], ["PO-2", "W2"]]
+    assert any("period 'W1' is not in" in n for n in rolled.warnings)  # its forecast
+    assert ds.orders["period"].tolist() == ["W1", "W2"]  # the original is untouched
+
+
 def test_receipts_and_orders_resolved_to_periods(make: Callable[..., Dataset]) -> None:
     ds = make(
         materials="material\nCAP",
@@ -1029,16 +1052,16 @@ def test_replace_checks_the_shared_tables_against_the_changed_ones() -> None:
         "previous_plan (frame), row 3: product 'B' has no routing on line 'L1', row left out",
         "product 'B' has demand but no routing: it can only be served from stock",
     )
-    # a period dropped: the shared tables' rows are checked against the rest (they
-    # hold period ids: the dates were resolved at load)
-    with pytest.raises(DatasetError) as info:
-        ds.replace(periods=ds.periods.iloc[:1, :2])
-    assert [(p.file, p.row, p.column) for p in info.value.problems] == [
-        ("orders (frame)", 4, "period"),
-        ("receipts (frame)", 3, "period"),
-    ]
-    assert info.value.problems[0].message == (
-        "'W2' is neither a period id nor an ISO date (YYYY-MM-DD)"
+    # the last period dropped: its order and receipt are placed by W2's start date, after
+    # the new last period, so left out with a warning, as a dated row is at load (they
+    # were "'W2' is neither a period id nor an ISO date")
+    with pytest.warns(DatasetWarning):
+        shorter = ds.replace(periods=ds.periods.iloc[:1, :2])
+    assert shorter.orders["order"].tolist() == ["O1", "O2"]
+    assert len(shorter.receipts) == 1
+    assert shorter.warnings[:2] == (
+        "orders (frame), row 4: order dated 2026-12-07 is after the last period, left out",
+        "receipts (frame), row 3: receipt dated 2026-12-07 is after the last period, left out",
     )
     # a period added in front: the forecast is kept, O1 is due in W1, no longer first
     earlier = pd.DataFrame(
