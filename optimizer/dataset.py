@@ -23,7 +23,7 @@ import re
 import tomllib
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -477,17 +477,9 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
         return None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header: list[str] | None = None
-        for record in reader:  # the first line that is not blank
-            if any(cell.strip() for cell in record):
-                header = record
-                break
+        header = _first_record(reader)
         if header is not None and _SEP_LINE.fullmatch(",".join(header).strip()):
-            header = None  # Excel's "sep=," line, naming the separator: the header follows
-            for record in reader:
-                if any(cell.strip() for cell in record):
-                    header = record
-                    break
+            header = _first_record(reader)  # Excel's "sep=," line: the header follows
         if header is None:
             problems.append(Problem(file.name, None, None, "the file has no header row"))
             return None
@@ -554,6 +546,11 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
     if frame is None:
         return None
     return _RawTable(table.name, file.name, frame, numbers, top)
+
+
+def _first_record(reader: Iterator[list[str]]) -> list[str] | None:
+    """The next record of ``reader`` that is not blank, or ``None``."""
+    return next((r for r in reader if any(cell.strip() for cell in r)), None)
 
 
 def _unclosed_quote(text: str) -> int | None:

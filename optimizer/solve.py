@@ -110,10 +110,10 @@ def plan(
     if settings is not None and settings != dataset.settings:
         dataset = dataset.replace(settings=settings)
     settings = dataset.settings
-    if settings.solve.threads > usable_cores():
+    if settings.solve.threads > (cores := usable_cores()):
         # more threads than cores only slow the solver down (threads = 5,000 took 28 s
         # on data/tiny); the plan is the same
-        settings = settings.with_overrides(solve__threads=usable_cores())
+        settings = settings.with_overrides(solve__threads=cores)
     started = time.perf_counter()
     settled = False  # the plan is already an optimal LP plan for its setups
     model = build(dataset)

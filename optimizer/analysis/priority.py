@@ -20,6 +20,8 @@ side is priced (``lost_value`` and ``servable_value`` are NaN).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,24 @@ COLUMNS = [
 
 _FLOATS = ("lost_units", "servable_units", "servable_value", "lost_value")
 """Columns that stay floats (NaN values in lexicographic mode)."""
+
+
+def _units_of(
+    main: str,
+    product: str,
+    resource: str,
+    line: bool,
+    rate: np.ndarray,
+    routing_of: dict[tuple[str, str], int],
+    per_unit: dict[tuple[str, str], float],
+) -> float | None:
+    """Units of ``main`` that what one unit of ``product`` takes of ``resource`` (a line's
+    hours, or a material) would make; ``None`` where either cannot use it."""
+    if line:
+        r, m = routing_of.get((product, resource)), routing_of.get((main, resource))
+        return None if r is None or m is None else float(rate[m] / rate[r])
+    a, a_main = per_unit.get((product, resource)), per_unit.get((main, resource))
+    return None if a is None or not a_main else a / a_main
 
 
 def priority_decisions(
@@ -127,38 +147,33 @@ def priority_decisions(
         mine = higher["product"].isin(by_product.index)
         tiers = sorted({int(t) for t in higher.loc[mine, "priority"]})
         tier_words = f"{tiers[0]}-{tiers[-1]}" if len(tiers) > 1 else str(tiers[0])
+
         # what serving the cut demand would take from the main protected product: the
         # units of it one cut unit costs (none: the cut product cannot use the resource)
-        main_r = routing_of.get((main, str(resource)))
-        a_main = per_unit.get((main, str(resource)))
-        cost: dict[str, float] = {}
-        for product in group["product"].astype(str).unique():
-            if kind == "line":
-                cut_r = routing_of.get((product, str(resource)))
-                if cut_r is not None and main_r is not None:
-                    cost[product] = float(d.rate[main_r] / d.rate[cut_r])
-            elif (a_cut := per_unit.get((product, str(resource)))) is not None and a_main:
-                cost[product] = a_cut / a_main
+        in_main = functools.partial(
+            _units_of,
+            main,
+            resource=str(resource),
+            line=kind == "line",
+            rate=d.rate,
+            routing_of=routing_of,
+            per_unit=per_unit,
+        )
+
+        cost = {
+            p: c for p in group["product"].astype(str).unique() if (c := in_main(p)) is not None
+        }
         costs = group["product"].astype(str).map(cost)
         usable = group[costs.notna()].assign(_cost=costs[costs.notna()].astype(np.float64))
         need = float((usable["quantity"] * usable["_cost"]).sum())
         if need <= TOL:
             continue
-        # what the protected products made, in units of the main one (by the hours or
-        # material a unit of each takes): their plain sum mixed products of other rates
-        as_main = 0.0
-        for product, qty in by_product.items():
-            worth = 1.0
-            if kind == "line":
-                r = routing_of.get((str(product), str(resource)))
-                worth = (
-                    float(d.rate[main_r] / d.rate[r])
-                    if r is not None and main_r is not None
-                    else 1.0
-                )
-            elif (a_q := per_unit.get((str(product), str(resource)))) is not None and a_main:
-                worth = a_q / a_main
-            as_main += float(qty) * worth
+        # what the protected products made, in units of the main one: their plain sum
+        # mixed products of other rates (4 R at 2 caps and 2 P at 1 cap are 5 R)
+        as_main = sum(
+            float(q) * (c if (c := in_main(str(p))) is not None else 1.0)
+            for p, q in by_product.items()
+        )
         lost = min(need, as_main)
         # the cut units the lost ones could serve, the most valuable per unit of the
         # main product first: all of the cut may need more than the higher tiers got

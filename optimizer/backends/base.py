@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import functools
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable
@@ -233,12 +232,13 @@ def cgroup_cpus() -> float | None:
 
 def usable_cores() -> int:
     """Cores this process may run on: its CPU affinity (else the machine's count),
-    capped by a cgroup CPU quota; at least 1."""
+    capped by a cgroup CPU quota's whole CPUs (as ``highs.spare_cores`` counts them); at
+    least 1."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     quota = cgroup_cpus()
     if quota is not None:
-        cpus = min(cpus, math.ceil(quota))
+        cpus = min(cpus, int(quota))
     return max(1, cpus)
