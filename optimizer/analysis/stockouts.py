@@ -48,6 +48,22 @@ NOW = "out_of_stock_now"
 PROJECTED = "projected_out_of_stock"
 
 
+def stock_held(
+    plan: Plan, products: pd.Series, periods: pd.Series, short: np.ndarray
+) -> np.ndarray:
+    """The stock the plan keeps of each product at the end of each period, up to what
+    is ``short`` then (0 where that is below :data:`TOL`): an entry short while its
+    product is in stock, the stock kept for later demand or safety stock."""
+    inv = plan.inventory
+    closing = pd.Series(
+        inv["closing"].to_numpy(dtype=np.float64),
+        index=pd.MultiIndex.from_arrays([inv["product"], inv["period"]]),
+    )
+    held = closing.reindex(pd.MultiIndex.from_arrays([products, periods]))
+    out = np.minimum(np.nan_to_num(held.to_numpy(dtype=np.float64)), short)
+    return np.where(out > TOL, out, 0.0)
+
+
 def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     """The exceptions of a plan.
 
@@ -69,27 +85,20 @@ def exceptions(dataset: Dataset, plan: Plan) -> pd.DataFrame:
     rows = svc[hit]
     products = dataset.products.set_index("product")
     cost = rows["product"].map(products["shortage_cost"]).to_numpy(dtype=np.float64)
-    inv = plan.inventory
-    closing = pd.Series(
-        inv["closing"].to_numpy(dtype=np.float64),
-        index=pd.MultiIndex.from_arrays([inv["product"], inv["period"]]),
-    )
-    held = closing.reindex(pd.MultiIndex.from_arrays([rows["product"], rows["due"]]))
-    in_stock = np.minimum(np.nan_to_num(held.to_numpy(dtype=np.float64)), missing[hit])
-    in_stock = np.where(in_stock > TOL, in_stock, 0.0)
+    in_stock = stock_held(plan, rows["product"], rows["due"], missing[hit])
     free = (products["holding_cost"] <= 0) & (
         (products["safety_stock"] <= 0) | (products["safety_stock_cost"] <= 0)
     )
     # held stock a later entry of the product of the same or a lower tier gets
     served = ((svc["on_time"] + svc["late"]) > TOL).to_numpy()
     tiers = svc["priority"].to_numpy(dtype=np.int64)
+    of = svc["product"].to_numpy(dtype=object)
     indifferent = np.zeros(len(rows), dtype=bool)
     for i, (product, tier, t) in enumerate(
         zip(rows["product"], rows["priority"], pos[hit], strict=True)
     ):
         if in_stock[i] > 0 and bool(free.get(product, False)):
-            later = served & (pos > t) & (tiers >= tier) & (svc["product"] == product).to_numpy()
-            indifferent[i] = bool(later.any())
+            indifferent[i] = bool((served & (pos > t) & (tiers >= tier) & (of == product)).any())
     out = pd.DataFrame(
         {
             "kind": np.where(pos[hit] == 0, NOW, PROJECTED),

@@ -175,17 +175,16 @@ def _exceptions(a: Analysis) -> dict[str, Any]:
     n_escalated = int(exc["escalate"].sum())
     sentence = ""
     ahead = "period" if horizon == 1 else f"{horizon} periods"
+    units = f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
     if n_now == 0 and n_projected and horizon:  # not "0 entries are out of stock now"
-        sentence = (
-            f"{_entries(n_projected)} {'is' if n_projected == 1 else 'are'} projected out of"
-            f" stock in the next {ahead}"
-        )
-        sentence += f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
+        are = "is" if n_projected == 1 else "are"
+        sentence = f"{_entries(n_projected)} {are} projected out of stock in the next {ahead}"
+        sentence += units
     elif n_now + n_projected or not held.any():
         sentence = f"{_entries(n_now)} {'is' if n_now == 1 else 'are'} out of stock now"
         if horizon:
             sentence += f" and {n_projected} projected out of stock in the next {ahead}"
-        sentence += f" ({num(float(exc.loc[~held, 'quantity'].sum()))} units)"
+        sentence += units
     if held.any():
         n_held = int(held.sum())
         products = sorted(set(exc.loc[held, "product"]))
@@ -275,7 +274,6 @@ def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
                 "resource": resource,
                 "periods": period_ranges(list(g["period"]), order),
                 "valued": period_ranges(list(valued["period"]), order) or "none",
-                "best": money(float(best.marginal_value)),
                 "best_period": best.period if helps else "–",
                 # used up, but one more would not lower the cost (what is short lies
                 # elsewhere): "worth 0 per hour" read as a price
@@ -283,7 +281,6 @@ def _bottlenecks(a: Analysis, order: list[str]) -> list[dict[str, Any]]:
                 if helps
                 else "0: more would not help",
                 "helps": helps,
-                "unit": unit,
                 "_v": float(g["marginal_value"].max()),
                 "_s": float(g["marginal_value"].sum()),
             }

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.analysis._util import num
+from optimizer.analysis.stockouts import stock_held
 from optimizer.demand import entries
 from optimizer.schema import OBJECTIVE_TERMS
 
@@ -130,23 +131,22 @@ def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]
         return [f"no shortage {where})"]
     n = len(early)
     out = [f"short {where}; {n:,} entr{'y' if n == 1 else 'ies'}):"]
-    inv = plan.inventory
-    closing = dict(
-        zip(zip(inv["product"], inv["period"], strict=True), inv["closing"], strict=True)
-    )
     early = early.assign(_t=pos[early.index]).sort_values(
         ["priority", "_t", "unmet"], ascending=[True, True, False], kind="stable"
     )
-    for row in early.head(shown).itertuples(index=False):
+    early = early.head(shown)
+    # short while the product is in stock: the plan keeps it for later demand
+    held = stock_held(
+        plan, early["product"], early["due"], (early["unmet"] + early["late"]).to_numpy()
+    )
+    for row, kept in zip(early.itertuples(index=False), held, strict=True):
         what = []
         if row.unmet > 1e-6:
             what.append(f"{num(row.unmet)} unmet")
         if row.late > 1e-6:
             what.append(f"{num(row.late)} late")
-        # short while the product is in stock: the plan keeps it for later demand
-        held = min(float(closing.get((row.product, row.due), 0.0)), row.unmet + row.late)
-        if held > 1e-6:
-            what.append(f"{num(held)} in stock kept")
+        if kept > 0:
+            what.append(f"{num(kept)} in stock kept")
         who = customer_label(row.customer, row.kind)
         out.append(
             f"  {row.due:<10} tier {row.priority}  {row.product:<12} {who:<14}"
