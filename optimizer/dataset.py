@@ -142,14 +142,15 @@ class Dataset(BaseModel):
 
     def _dated(
         self, periods: pd.DataFrame, shared: dict[str, pd.DataFrame]
-    ) -> dict[str, pd.DataFrame]:
+    ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
         """The shared ``orders`` and ``receipts`` whose period is not in the new
         ``periods``, with that period's start date in its place: they resolve against
         the new periods as dated rows do at load (before the first: past due, or
         received in it; after the last: left out), so a horizon rolled forward a week
-        keeps the week's open orders as past due."""
+        keeps the week's open orders as past due. Also the period id each start date
+        stands for, so that what is left out is named as the planner wrote it."""
         if "period" not in periods.columns:
-            return {}
+            return {}, {}
         keep = set(periods["period"].astype(str))
         start = dict(
             zip(
@@ -168,7 +169,7 @@ class Dataset(BaseModel):
                 out[t] = frame.assign(
                     period=frame["period"].where(~gone, frame["period"].map(start))
                 )
-        return out
+        return out, {date: period for period, date in start.items()}
 
     def replace(self, **changes: Any) -> Dataset:
         """A re-validated copy with some tables (or ``settings``, or ``name``) replaced.
@@ -222,8 +223,10 @@ class Dataset(BaseModel):
             and (t != "previous_plan" or self.has_previous_plan)
         }
         shared = {t: getattr(self, t) for t in present - set(tables)}
+        dropped: dict[str, str] = {}
         if isinstance(tables.get("periods"), pd.DataFrame):
-            shared.update(self._dated(tables["periods"], shared))
+            dated, dropped = self._dated(tables["periods"], shared)
+            shared.update(dated)
         raws = _frames_to_raws(tables, problems)
         copy = _build(
             raws,
@@ -237,6 +240,7 @@ class Dataset(BaseModel):
             shared=shared,
             past_due=True,
             warn=False,
+            dropped=dropped,
         )
         kept = tuple((t, note) for t, note in self._read_notes if t not in tables)
         for note in copy.warnings:  # the new ones, and those that follow, said again
@@ -1204,6 +1208,7 @@ def _build(
     shared: Mapping[str, pd.DataFrame] | None = None,
     past_due: bool = False,
     warn: bool = True,
+    dropped: Mapping[str, str] | None = None,
 ) -> Dataset:
     """Validate the tables read (``raws``) into a :class:`Dataset`, or raise.
 
@@ -1213,7 +1218,9 @@ def _build(
     their rows still due in the first period keep their ``past_due`` flag, and so do a
     changed ``orders`` or ``receipts`` frame's with ``past_due=True`` (frames from a
     dataset, which hold periods as resolved). ``warn=False`` leaves issuing the
-    warnings to the caller.
+    warnings to the caller. ``dropped`` maps the start date put in place of a period
+    that new periods left out (in a shared table) to that period's id, for the
+    warnings.
     """
     check = _Checker(problems)
     read = [("", note) for note in notes]  # what was read and left out, by table
@@ -1366,13 +1373,27 @@ def _build(
             )
             values = frame["period"].to_numpy(dtype=object)
             _not_periods(raws[t], values, unparsed & (values != ""), check)
-            for i in np.flatnonzero(after):
-                what = "order" if t == "orders" else "receipt"
+            what = "order" if t == "orders" else "receipt"
+            renamed = dropped if raws[t].validated and dropped else {}
+            for i in np.flatnonzero(after)[:_MAX_ROWS_PER_PROBLEM]:
+                when = (
+                    f"of period '{renamed[values[i]]}' (starting {values[i]})"
+                    if values[i] in renamed
+                    else f"dated {values[i]}"
+                )
                 read.append(
                     (
                         t,
-                        f"{raws[t].source}, row {raws[t].rows[i]}: {what} dated {values[i]}"
+                        f"{raws[t].source}, row {raws[t].rows[i]}: {what} {when}"
                         " is after the last period, left out",
+                    )
+                )
+            if after.sum() > _MAX_ROWS_PER_PROBLEM:
+                read.append(
+                    (
+                        t,
+                        f"{raws[t].source}: {after.sum()} {what}s in all are after the last"
+                        " period, left out",
                     )
                 )
             keep = ~after & ~unparsed

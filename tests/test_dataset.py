@@ -432,6 +432,21 @@ def test_warnings(tmp_path: Path) -> None:
     assert ds.orders.empty
 
 
+def test_orders_after_the_horizon_are_counted_past_ten(tmp_path: Path) -> None:
+    orders = "\n".join(f"O{i},,A,2027-03-{i + 1:02d},5" for i in range(12))
+    folder = _broken_folder(
+        tmp_path, {"orders": "order,customer,product,period,quantity\n" + orders}
+    )
+    with pytest.warns(DatasetWarning):
+        ds = load_dataset(folder)
+    after = [w for w in ds.warnings if "after the last period" in w]
+    first = "orders.csv, row 2: order dated 2027-03-01 is after the last period, left out"
+    assert after[0] == first
+    assert len(after) == 11  # ten rows, then the count
+    assert after[-1] == "orders.csv: 12 orders in all are after the last period, left out"
+    assert ds.orders.empty
+
+
 def test_ids_alike_but_for_case_or_form_are_a_warning(make: Callable[..., Dataset]) -> None:
     """'A' and 'a', 'L 1' and 'L  1', 'é' composed and decomposed: different ids to soe,
     and most likely one to the planner who typed them."""
@@ -1060,8 +1075,10 @@ def test_replace_checks_the_shared_tables_against_the_changed_ones() -> None:
     assert shorter.orders["order"].tolist() == ["O1", "O2"]
     assert len(shorter.receipts) == 1
     assert shorter.warnings[:2] == (
-        "orders (frame), row 4: order dated 2026-12-07 is after the last period, left out",
-        "receipts (frame), row 3: receipt dated 2026-12-07 is after the last period, left out",
+        "orders (frame), row 4: order of period 'W2' (starting 2026-12-07) is after the last"
+        " period, left out",
+        "receipts (frame), row 3: receipt of period 'W2' (starting 2026-12-07) is after the"
+        " last period, left out",
     )
     # a period added in front: the forecast is kept, O1 is due in W1, no longer first
     earlier = pd.DataFrame(
