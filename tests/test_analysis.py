@@ -623,6 +623,29 @@ def test_shift_and_overtime_options(make: Callable[..., Dataset]) -> None:
     assert ot["spend_change"] == pytest.approx(240)
 
 
+def test_shift_goes_where_the_whole_shift_is_worth_most(make: Callable[..., Dataset]) -> None:
+    """L1 makes 100 a week; nothing is stored (max_inventory 0), nothing is late. W1:
+    105 A wanted at 10 a unit, so W1's first hour is worth 100 but only half an hour
+    of it serves (-50). W2: 180 B at 5, an hour worth 50 for all 8 (-400). Ranked by
+    marginal value alone the shift went to W1."""
+    ds = make(
+        base=False,
+        periods=TWO,
+        products="product,shortage_cost,max_inventory\nA,10,0\nB,5,0",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate\nA,L1,10\nB,L1,10",
+        forecast="product,period,quantity\nA,W1,105\nB,W2,180",
+    )
+    p, a = analysed(ds, what_ifs=True)
+    assert a.shadow.capacity.tolist() == [[pytest.approx(100), pytest.approx(50)]]
+    shift = a.options.set_index("option").loc["shift"]
+    assert shift["description"] == (
+        "One extra 8 h shift on line L1 in W2 (its first hour is worth 50.00); the best of 2 tried"
+    )
+    assert shift["objective_change"] == pytest.approx(-400)
+    assert shift["units_recovered"] == pytest.approx(80)
+
+
 def test_what_ifs_of_a_slow_lp_plan_start_from_its_basis(make: Callable[..., Dataset]) -> None:
     """A plan that took longer than a what-if may take has its what-ifs skipped, unless
     it is an LP plan: they then start from its basis (the plan's own, or for a plan
