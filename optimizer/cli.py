@@ -379,6 +379,7 @@ def _no_plan_folder(path: Path) -> str | None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from optimizer.exceptions import NOT_CHECKED
     from optimizer.verify import verify_folder
 
     dataset = _load(args.dataset)
@@ -388,7 +389,10 @@ def _check(args: argparse.Namespace) -> int:
     violations = verify_folder(dataset, args.plan)
     if violations:
         n = len(violations)
-        print(f"the plan breaks {n} constraint{'s' if n != 1 else ''}:")
+        if violations[-1] == NOT_CHECKED:
+            print(f"the plan cannot be checked against {dataset.name}:")
+        else:
+            print(f"the plan breaks {n} constraint{'s' if n != 1 else ''}:")
         for v in violations:
             print(f"  - {v}")
         return EXIT_NO_PLAN

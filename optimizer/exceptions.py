@@ -79,13 +79,23 @@ class NoSolutionError(SoeError, RuntimeError):
     """Reading a solution that does not exist (the solver stopped without one)."""
 
 
+NOT_CHECKED = (
+    "the constraints were not checked: the rows above name what the dataset does not have,"
+    " or repeat a row (is the plan of another dataset, or edited?)"
+)
+"""The last violation when a plan's rows cannot all be placed in the dataset."""
+
+
 class VerificationError(SoeError, RuntimeError):
     """A plan that breaks the model's constraints; ``violations`` lists them."""
 
     def __init__(self, violations: Iterable[str]) -> None:
         self.violations: tuple[str, ...] = tuple(violations)
         n = len(self.violations)
-        lines = [f"the plan breaks {n} constraint{'s' if n != 1 else ''}:"]
+        if n and self.violations[-1] == NOT_CHECKED:
+            lines = ["the plan cannot be checked against the dataset:"]
+        else:
+            lines = [f"the plan breaks {n} constraint{'s' if n != 1 else ''}:"]
         lines += [f"  - {v}" for v in self.violations[:50]]
         if n > 50:
             lines.append(f"  ... and {n - 50} more")

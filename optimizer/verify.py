@@ -34,6 +34,7 @@ import pandas as pd
 
 from optimizer.dataset import Dataset
 from optimizer.demand import entries as demand_entries
+from optimizer.exceptions import NOT_CHECKED
 from optimizer.results import TABLE_NAMES, Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS, PRODUCTION_TERMS
 
@@ -263,6 +264,10 @@ class _Report:
         for i in where[: max(0, self.cap - seen)]:
             listed.append(message(int(i)))
         self._counts[kind] = seen + len(where)
+
+    def found(self) -> bool:
+        """Whether any violation was found (listed or only counted)."""
+        return any(self._counts.values())
 
     def violations(self) -> list[str]:
         out: list[str] = []
@@ -667,6 +672,8 @@ def _verify(
         name: _normalise(name, tables[name], tol, report) if name in tables else None
         for name in TABLE_NAMES
     }
+    if _unlocated(d, norm, report):
+        return
     x, y = _production(d, norm["production"], report, tol)
     o = _lines(d, x, y, norm["lines"], report, tol)
     ship_e, ship_u, ship_q = _shipments(d, norm["shipments"], report, tol)
@@ -681,6 +688,39 @@ def _verify(
         _summary(d, dec, Z, inv, below, unmet, on_time, data, dataset, report, tol)
 
 
+def _keys(d: _Data, name: str) -> dict[str, tuple[pd.Index, str]]:
+    """The id columns of output table ``name``: the dataset's ids of each, and its word."""
+    period = {"period": (d.tpos, "period")}
+    return {
+        "production": {"product": (d.ppos, "product"), "line": (d.lpos, "line"), **period},
+        "lines": {"line": (d.lpos, "line"), **period},
+        "shipments": {"entry": (d.epos, "demand entry"), **period},
+        "materials": {"material": (d.kpos, "material"), **period},
+        "inventory": {"product": (d.ppos, "product"), **period},
+        "service": {"entry": (d.epos, "demand entry")},
+    }[name]
+
+
+def _unlocated(d: _Data, norm: Mapping[str, Table | None], report: _Report) -> bool:
+    """Report the rows naming an id the dataset lacks or repeating a key, if any.
+
+    Every other check reads such a plan wrongly: one product misspelt in
+    production.csv read as 51 broken constraints (hours, material and stock chains)
+    after the one to act on. So the constraints are then not checked.
+    """
+    probe = _Report(0)
+    for name, table in norm.items():
+        if table is not None:
+            _locate(name, table, _keys(d, name), probe)
+    if not probe.found():
+        return False
+    for name, table in norm.items():
+        if table is not None:
+            _locate(name, table, _keys(d, name), report)
+    report.add("not checked", NOT_CHECKED)
+    return True
+
+
 def _production(
     d: _Data, frame: Table | None, report: _Report, tol: float
 ) -> tuple[Floats, Floats]:
@@ -688,12 +728,7 @@ def _production(
     R, T = len(d.rp), d.T
     if frame is None:
         return np.full((R, T), np.nan), np.full((R, T), np.nan)
-    frame, pos = _locate(
-        "production",
-        frame,
-        {"product": (d.ppos, "product"), "line": (d.lpos, "line"), "period": (d.tpos, "period")},
-        report,
-    )
+    frame, pos = _locate("production", frame, _keys(d, "production"), report)
     r = d.routing_of[pos["product"], pos["line"]]
     t = pos["period"]
     q = frame["quantity"]
@@ -742,9 +777,7 @@ def _lines(
     lid, per = d.line_ids, d.period_ids
     o = np.full((L, T), np.nan)
     if frame is not None:
-        frame, pos = _locate(
-            "lines", frame, {"line": (d.lpos, "line"), "period": (d.tpos, "period")}, report
-        )
+        frame, pos = _locate("lines", frame, _keys(d, "lines"), report)
         li, ti = pos["line"], pos["period"]
         present = _dense((L, T), (li, ti), np.ones(len(li)), 0.0) > 0
         _missing_rows(report, "lines.csv", present, lid, per, "line")
@@ -831,12 +864,7 @@ def _shipments(
             np.maximum(d.et, 0),
             np.full(E, np.nan),
         )
-    frame, pos = _locate(
-        "shipments",
-        frame,
-        {"entry": (d.epos, "demand entry"), "period": (d.tpos, "period")},
-        report,
-    )
+    frame, pos = _locate("shipments", frame, _keys(d, "shipments"), report)
     e, u = pos["entry"], pos["period"]
     q = frame["quantity"]
     due = d.et[e]
@@ -1063,12 +1091,7 @@ def _materials(
     )
     if frame is None:
         return closing
-    frame, pos = _locate(
-        "materials",
-        frame,
-        {"material": (d.kpos, "material"), "period": (d.tpos, "period")},
-        report,
-    )
+    frame, pos = _locate("materials", frame, _keys(d, "materials"), report)
     ki, ti = pos["material"], pos["period"]
     present = _dense((K, T), (ki, ti), np.ones(len(ki)), 0.0) > 0
     _missing_rows(report, "materials.csv", present, kid, per, "material")
@@ -1139,9 +1162,7 @@ def _inventory(
     report.rows("inventory", np.ones(len(p), dtype=bool), above(p, t, closing[p, t]))
     if frame is None:
         return closing, below
-    frame, pos = _locate(
-        "inventory", frame, {"product": (d.ppos, "product"), "period": (d.tpos, "period")}, report
-    )
+    frame, pos = _locate("inventory", frame, _keys(d, "inventory"), report)
     pi, ti = pos["product"], pos["period"]
     present = _dense((P, T), (pi, ti), np.ones(len(pi)), 0.0) > 0
     _missing_rows(report, "inventory.csv", present, pid, per, "product")
@@ -1202,7 +1223,7 @@ def _service(
     )
     if frame is None:
         return unmet, on_time
-    frame, pos = _locate("service", frame, {"entry": (d.epos, "demand entry")}, report)
+    frame, pos = _locate("service", frame, _keys(d, "service"), report)
     ei = pos["entry"]
     present = np.zeros(E, dtype=bool)
     present[ei] = True

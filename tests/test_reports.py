@@ -525,7 +525,7 @@ def test_report_on_a_missing_plan_folder_is_an_input_error(
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (None, "the plan breaks"),  # a plan made for another dataset
+        (None, "the plan cannot be checked against the dataset"),  # of another dataset
         ({"summary.json": "{"}, "summary.json cannot be read"),
         (
             {"production.csv": "product,line,period,quantity,hours,setup\nA,L1,W1,abc,1,true\n"},
