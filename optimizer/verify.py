@@ -265,6 +265,14 @@ class _Report:
             listed.append(message(int(i)))
         self._counts[kind] = seen + len(where)
 
+    def extend(self, other: _Report) -> None:
+        """Add ``other``'s violations, as if reported here."""
+        for kind, listed in other._messages.items():
+            self._messages.setdefault(kind, [])
+            room = max(0, self.cap - self._counts.get(kind, 0))
+            self._messages[kind] += listed[:room]
+            self._counts[kind] = self._counts.get(kind, 0) + other._counts[kind]
+
     def found(self) -> bool:
         """Whether any violation was found (listed or only counted)."""
         return any(self._counts.values())
@@ -627,6 +635,10 @@ def _locate(
     return {c: v[keep] for c, v in table.items()}, {c: p[keep] for c, p in positions.items()}
 
 
+Located = tuple[Table, dict[str, Ints]]
+"""A table's rows with known ids (first of each key), and the positions of their ids."""
+
+
 def _dense(shape: tuple[int, ...], index: tuple[Ints, ...], values: Floats, fill: float) -> Floats:
     out = np.full(shape, fill, dtype=np.float64)
     out[index] = values
@@ -672,17 +684,18 @@ def _verify(
         name: _normalise(name, tables[name], tol, report) if name in tables else None
         for name in TABLE_NAMES
     }
-    if _unlocated(d, norm, report):
+    located = _located(d, norm, report)
+    if located is None:
         return
-    x, y = _production(d, norm["production"], report, tol)
-    o = _lines(d, x, y, norm["lines"], report, tol)
-    ship_e, ship_u, ship_q = _shipments(d, norm["shipments"], report, tol)
+    x, y = _production(d, located.get("production"), report, tol)
+    o = _lines(d, x, y, located.get("lines"), report, tol)
+    ship_e, ship_u, ship_q = _shipments(d, located.get("shipments"), report, tol)
     dec = _Decisions(x, y, o, ship_e, ship_u, ship_q)
     _setups(d, dec, report, tol)
     _frozen_fence(d, dec, report, tol)
-    Z = _materials(d, dec, norm["materials"], report, tol)
-    inv, below = _inventory(d, dec, norm["inventory"], report, tol)
-    unmet, on_time = _service(d, dec, norm["service"], report, tol)
+    Z = _materials(d, dec, located.get("materials"), report, tol)
+    inv, below = _inventory(d, dec, located.get("inventory"), report, tol)
+    unmet, on_time = _service(d, dec, located.get("service"), report, tol)
     if summary is not None:
         data = summary.model_dump() if isinstance(summary, Summary) else dict(summary)
         _summary(d, dec, Z, inv, below, unmet, on_time, data, dataset, report, tol)
@@ -701,34 +714,37 @@ def _keys(d: _Data, name: str) -> dict[str, tuple[pd.Index, str]]:
     }[name]
 
 
-def _unlocated(d: _Data, norm: Mapping[str, Table | None], report: _Report) -> bool:
-    """Report the rows naming an id the dataset lacks or repeating a key, if any.
+def _located(
+    d: _Data, norm: Mapping[str, Table | None], report: _Report
+) -> dict[str, Located] | None:
+    """Each table's rows placed in the dataset (:func:`_locate`); ``None`` if some row
+    names an id the dataset lacks or repeats a key.
 
-    Every other check reads such a plan wrongly: one product misspelt in
-    production.csv read as 51 broken constraints (hours, material and stock chains)
-    after the one to act on. So the constraints are then not checked.
+    Those rows are then reported and the constraints are not checked: every check would
+    read such a plan wrongly (one product misspelt in production.csv read as 51 broken
+    constraints, hours and material and stock chains, after the one to act on).
     """
-    probe = _Report(0)
-    for name, table in norm.items():
-        if table is not None:
-            _locate(name, table, _keys(d, name), probe)
+    probe = _Report(report.cap)
+    located = {
+        name: _locate(name, table, _keys(d, name), probe)
+        for name, table in norm.items()
+        if table is not None
+    }
     if not probe.found():
-        return False
-    for name, table in norm.items():
-        if table is not None:
-            _locate(name, table, _keys(d, name), report)
+        return located
+    report.extend(probe)
     report.add("not checked", NOT_CHECKED)
-    return True
+    return None
 
 
 def _production(
-    d: _Data, frame: Table | None, report: _Report, tol: float
+    d: _Data, found: Located | None, report: _Report, tol: float
 ) -> tuple[Floats, Floats]:
     """Production and setups (R, T); rows on no routing reported and left out."""
     R, T = len(d.rp), d.T
-    if frame is None:
+    if found is None:
         return np.full((R, T), np.nan), np.full((R, T), np.nan)
-    frame, pos = _locate("production", frame, _keys(d, "production"), report)
+    frame, pos = found
     r = d.routing_of[pos["product"], pos["line"]]
     t = pos["period"]
     q = frame["quantity"]
@@ -768,7 +784,7 @@ def _production(
 
 
 def _lines(
-    d: _Data, x: Floats, y: Floats, frame: Table | None, report: _Report, tol: float
+    d: _Data, x: Floats, y: Floats, found: Located | None, report: _Report, tol: float
 ) -> Floats:
     """Capacity (constraint 1), overtime bound and the lines table; returns overtime used."""
     L, T = len(d.line_ids), d.T
@@ -776,8 +792,9 @@ def _lines(
     np.add.at(used, d.rl, x / d.rate[:, None] + d.s[:, None] * y)
     lid, per = d.line_ids, d.period_ids
     o = np.full((L, T), np.nan)
-    if frame is not None:
-        frame, pos = _locate("lines", frame, _keys(d, "lines"), report)
+    frame: Table | None = None
+    if found is not None:
+        frame, pos = found
         li, ti = pos["line"], pos["period"]
         present = _dense((L, T), (li, ti), np.ones(len(li)), 0.0) > 0
         _missing_rows(report, "lines.csv", present, lid, per, "line")
@@ -853,10 +870,10 @@ def _lines(
 
 
 def _shipments(
-    d: _Data, frame: Table | None, report: _Report, tol: float
+    d: _Data, found: Located | None, report: _Report, tol: float
 ) -> tuple[Ints, Ints, Floats]:
     """Shipments of known entries in known periods; the lateness window is checked."""
-    if frame is None:
+    if found is None:
         # unknown shipments: every entry's service is unknown
         E = len(d.epos)
         return (
@@ -864,7 +881,7 @@ def _shipments(
             np.maximum(d.et, 0),
             np.full(E, np.nan),
         )
-    frame, pos = _locate("shipments", frame, _keys(d, "shipments"), report)
+    frame, pos = found
     e, u = pos["entry"], pos["period"]
     q = frame["quantity"]
     due = d.et[e]
@@ -1062,7 +1079,7 @@ def _compare_columns(
 
 
 def _materials(
-    d: _Data, dec: _Decisions, frame: Table | None, report: _Report, tol: float
+    d: _Data, dec: _Decisions, found: Located | None, report: _Report, tol: float
 ) -> Floats:
     """Material balance (constraint 3) from production; returns closing stock (K, T)."""
     K, T = len(d.material_ids), d.T
@@ -1089,9 +1106,9 @@ def _materials(
         np.ones(len(k), dtype=bool),
         short(k, t, opening[k, t], d.Q[k, t], consumed[k, t], closing[k, t]),
     )
-    if frame is None:
+    if found is None:
         return closing
-    frame, pos = _locate("materials", frame, _keys(d, "materials"), report)
+    frame, pos = found
     ki, ti = pos["material"], pos["period"]
     present = _dense((K, T), (ki, ti), np.ones(len(ki)), 0.0) > 0
     _missing_rows(report, "materials.csv", present, kid, per, "material")
@@ -1121,7 +1138,7 @@ def _materials(
 
 
 def _inventory(
-    d: _Data, dec: _Decisions, frame: Table | None, report: _Report, tol: float
+    d: _Data, dec: _Decisions, found: Located | None, report: _Report, tol: float
 ) -> tuple[Floats, Floats]:
     """Product balance (constraint 4), storage limit and safety stock; returns ``I``, ``S``."""
     P, T = len(d.product_ids), d.T
@@ -1160,9 +1177,9 @@ def _inventory(
     full = _exceeds(closing, imax, tol, chain)
     p, t = np.nonzero(full)
     report.rows("inventory", np.ones(len(p), dtype=bool), above(p, t, closing[p, t]))
-    if frame is None:
+    if found is None:
         return closing, below
-    frame, pos = _locate("inventory", frame, _keys(d, "inventory"), report)
+    frame, pos = found
     pi, ti = pos["product"], pos["period"]
     present = _dense((P, T), (pi, ti), np.ones(len(pi)), 0.0) > 0
     _missing_rows(report, "inventory.csv", present, pid, per, "product")
@@ -1198,7 +1215,7 @@ def _inventory(
 
 
 def _service(
-    d: _Data, dec: _Decisions, frame: Table | None, report: _Report, tol: float
+    d: _Data, dec: _Decisions, found: Located | None, report: _Report, tol: float
 ) -> tuple[Floats, Floats]:
     """Service (constraint 5) and the service table; returns unmet and on-time per entry."""
     E = len(d.epos)
@@ -1221,9 +1238,9 @@ def _service(
             f"{_n(d.ed[j])} demanded"
         ),
     )
-    if frame is None:
+    if found is None:
         return unmet, on_time
-    frame, pos = _locate("service", frame, _keys(d, "service"), report)
+    frame, pos = found
     ei = pos["entry"]
     present = np.zeros(E, dtype=bool)
     present[ei] = True
