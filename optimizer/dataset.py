@@ -1224,7 +1224,11 @@ def _build(
     """
     check = _Checker(problems)
     read = [("", note) for note in notes]  # what was read and left out, by table
-    label = {t: _label(t, from_frames) for t in TABLES}
+    # a table given as a DataFrame (to replace() a loaded dataset's) is not its file
+    label = {
+        t: _label(t, from_frames or (t in raws and raws[t].source == _FRAME.format(table=t)))
+        for t in TABLES
+    }
     for t, frame in (shared or {}).items():
         raws[t] = _RawTable(t, _FRAME.format(table=t), frame, validated=True)
     # tables given anew, or left out: checks between unchanged tables are not made again

@@ -447,6 +447,22 @@ def test_orders_after_the_horizon_are_counted_past_ten(tmp_path: Path) -> None:
     assert ds.orders.empty
 
 
+def test_a_replaced_table_is_named_as_a_table_not_its_file(tmp_path: Path) -> None:
+    """A loaded dataset's periods replaced by a DataFrame: the forecast rows of the
+    dropped week were 'not in periods.csv', a file that says otherwise."""
+    ds = load_dataset(_broken_folder(tmp_path, {}))
+    with pytest.warns(DatasetWarning):
+        shorter = ds.replace(periods=ds.periods.iloc[:1, :2])
+    assert shorter.warnings[0] == (
+        "forecast (frame), row 3: period 'W2' is not in the periods table, row left out"
+    )
+    with pytest.warns(DatasetWarning):  # loaded from files, it is the file
+        loaded = load_dataset(
+            _broken_folder(tmp_path / "again", {"forecast": BASE["forecast"] + "\nA,W9,5"})
+        )
+    assert loaded.warnings[0].endswith("is not in periods.csv, row left out")
+
+
 def test_ids_alike_but_for_case_or_form_are_a_warning(make: Callable[..., Dataset]) -> None:
     """'A' and 'a', 'L 1' and 'L  1', 'é' composed and decomposed: different ids to soe,
     and most likely one to the planner who typed them."""
