@@ -182,7 +182,7 @@ class Dataset(BaseModel):
         or receipt of a period dropped is placed by that period's start date, as a dated
         row is at load: a horizon rolled a week on keeps last week's open orders, past
         due, and its receipts, due now; forecast and previous-plan rows of the period
-        are left out, with a warning), new
+        are left out, with one warning per period), new
         ``routings`` filter ``previous_plan`` again. The copy holds periods as
         resolved at load: an order's ``period`` is a period id, and ``past_due`` keeps
         the flag of a row that is still due in the first period (a replaced
@@ -1424,16 +1424,31 @@ def _build(
             unknown = ~frame["period"].isin(period_ids).to_numpy()
             if not unknown.any():
                 continue
-            for i in np.flatnonzero(unknown)[:_MAX_ROWS_PER_PROBLEM]:
-                read.append(
-                    (
-                        t,
-                        f"{raws[t].source}, row {raws[t].rows[i]}: period"
-                        f" '{frame['period'].iloc[i]}' is not in {label['periods']},"
-                        " row left out",
+            truncated = unknown.sum() > _MAX_ROWS_PER_PROBLEM
+            if raws[t].validated:
+                # a dataset's own rows, of periods that new periods leave out (a horizon
+                # rolled on): one note per period, not per row
+                gone = frame["period"][unknown].value_counts(sort=False)
+                truncated = len(gone) > _MAX_ROWS_PER_PROBLEM
+                for period, n in gone.iloc[:_MAX_ROWS_PER_PROBLEM].items():
+                    read.append(
+                        (
+                            t,
+                            f"{raws[t].source}: {n} row{'s' if n != 1 else ''} of period"
+                            f" '{period}', not in {label['periods']}, left out",
+                        )
                     )
-                )
-            if unknown.sum() > _MAX_ROWS_PER_PROBLEM:
+            else:
+                for i in np.flatnonzero(unknown)[:_MAX_ROWS_PER_PROBLEM]:
+                    read.append(
+                        (
+                            t,
+                            f"{raws[t].source}, row {raws[t].rows[i]}: period"
+                            f" '{frame['period'].iloc[i]}' is not in {label['periods']},"
+                            " row left out",
+                        )
+                    )
+            if truncated:
                 read.append(
                     (
                         t,

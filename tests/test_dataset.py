@@ -453,8 +453,9 @@ def test_a_replaced_table_is_named_as_a_table_not_its_file(tmp_path: Path) -> No
     ds = load_dataset(_broken_folder(tmp_path, {}))
     with pytest.warns(DatasetWarning):
         shorter = ds.replace(periods=ds.periods.iloc[:1, :2])
+    # the dataset's own rows of the week dropped: one note for the week, not one a row
     assert shorter.warnings[0] == (
-        "forecast (frame), row 3: period 'W2' is not in the periods table, row left out"
+        "forecast (frame): 2 rows of period 'W2', not in the periods table, left out"
     )
     with pytest.warns(DatasetWarning):  # loaded from files, it is the file
         loaded = load_dataset(
@@ -502,7 +503,7 @@ def test_a_horizon_rolled_a_week_on_keeps_last_week_s_orders_past_due(
         ["O2", "W2", False],
     ]
     assert rolled.receipts[["po", "period"]].values.tolist() == [["PO-1", "W2"], ["PO-2", "W2"]]
-    assert any("period 'W1' is not in" in n for n in rolled.warnings)  # its forecast
+    assert any("of period 'W1', not in" in n for n in rolled.warnings)  # its forecast
     assert ds.orders["period"].tolist() == ["W1", "W2"]  # the original is untouched
 
 
