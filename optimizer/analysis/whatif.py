@@ -89,7 +89,10 @@ def candidates(
             # the scenario's dataset repeats the dataset's own warnings, said already
             warnings.simplefilter("ignore", DatasetWarning)
             what, note = make(dataset, shadow, bottlenecks, causes)
-        out += what if isinstance(what, list) else [what] if what is not None else []
+        if isinstance(what, list):  # alternatives
+            out += what
+        elif what is not None:
+            out.append(what)
         if note:
             notes.append(note)
     return out, notes
