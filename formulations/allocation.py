@@ -930,11 +930,14 @@ def _useful_units(d: AllocationData) -> np.ndarray:
     """(R, T): most of a routing's output in a period that some optimal plan uses.
 
     Making more than ``max(m, D(p, t..T) + ss)`` (``D``: demand that can still ship
-    from ``t``, entries due from ``t - L`` on) only adds stock that never ships and
-    costs run and holding. So some optimal plan stays below it, as long as making less
-    cannot raise another cost: not where the product's materials have a holding cost
-    (consuming them saves it), and not below the previous plan where the frozen
-    fence or change cost rewards following it. There the line's capacity is the bound.
+    from ``t``, entries due from ``t - L`` on) only adds stock that never ships: the
+    excess stays in stock from ``t`` to the horizon's end, above the safety stock. Not
+    making it saves its run cost and ``h[p]`` a period, and keeps its materials in
+    stock, which costs ``sum_k a[p,k] h_k`` a period; hours only come free. So where
+    ``c_r + (T - t) (h[p] - sum_k a[p,k] h_k) >= 0`` some optimal plan stays below the
+    bound. Elsewhere (materials dearer to hold than what consumes them), and below the
+    previous plan where the frozen fence or change cost rewards following it, the
+    line's capacity is the bound.
     """
     T = d.T
     R = len(d.rp)
@@ -944,10 +947,11 @@ def _useful_units(d: AllocationData) -> np.ndarray:
     useful = np.maximum(d.min_lot[:, None], remaining[d.rp] + d.ss[d.rp][:, None])
     if d.frozen_cost > 0 or d.change_cost > 0:
         useful = np.maximum(useful, d.prev)
-    costly = np.zeros(R, dtype=bool)
-    if len(d.bom_k):
-        costly[d.bom_r[d.h_mat[d.bom_k] > 0]] = True
-    return np.where(costly[:, None], np.inf, useful)
+    material_holding = np.zeros(R)  # per unit made and period, of the materials it takes
+    np.add.at(material_holding, d.bom_r, d.bom_a * d.h_mat[d.bom_k])
+    periods_held = T - np.arange(T)
+    saved = d.run_cost[:, None] + np.outer(d.h[d.rp] - material_holding, periods_held)
+    return np.where(saved >= 0, useful, np.inf)
 
 
 def _add_lot_windows(

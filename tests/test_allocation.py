@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from formulations.allocation import build
 from optimizer import Dataset
 from optimizer.solve import plan
 
@@ -431,3 +432,40 @@ def test_change_cost(
     assert qty(p, "A", "W2") == pytest.approx(0)
     assert p.summary.objective == pytest.approx(objective)
     assert p.summary.objective_terms["stability"] == pytest.approx(0 if made == 50 else 10)
+
+
+@pytest.mark.parametrize(
+    ("material_holding", "made", "objective", "bound"),
+    [
+        # a unit made saves 2 x 1 of the material's holding and costs 2 x 0.1 of A's:
+        # make all 100 caps into A (90 held both weeks: 18) plus the setup: 19
+        (1.0, 100, 19.0, 1000.0),
+        # saves 2 x 0.01, costs 0.2: make the 10 due; 90 caps held both weeks (1.8) + 1
+        (0.01, 10, 2.8, 10.0),
+    ],
+)
+def test_excess_output_only_where_it_saves_dearer_material_stock(
+    make: Callable[..., Dataset],
+    solver: str,
+    material_holding: float,
+    made: float,
+    objective: float,
+    bound: float,
+) -> None:
+    """10 of A due in W1 of two weeks; 100 caps in stock, one a unit of A; the line could
+    make 1,000. Making more than can ship only pays while the caps cost more to hold than
+    A does, and only then may the model let A's output above the 10 it can ship."""
+    ds = make(
+        base=False,
+        products="product,shortage_cost,holding_cost\nA,10,0.1",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate,setup_cost\nA,L1,100,1",
+        materials=f"material,initial_inventory,holding_cost\nCAP,100,{material_holding}",
+        bom="product,material,quantity_per_unit\nA,CAP,1",
+        forecast="product,period,quantity\nA,W1,10",
+    )
+    p = run(ds, solver)
+    assert qty(p, "A", "W1") == pytest.approx(made)
+    assert p.summary.objective == pytest.approx(objective)
+    model = build(ds)
+    assert model.lp.upper[model.x[0, 0]] == pytest.approx(bound)

@@ -10,7 +10,8 @@ Properties:
 
 * every plan verifies, and the objective recomputed from its tables is the reported
   one (:func:`optimizer.verify.verify_plan` checks both);
-* the installed solvers agree on the optimum;
+* the installed solvers agree on the optimum, and an independent model of MODEL.md
+  (the PuLP baseline of ``benchmarks/``) finds the same;
 * more capacity or more material never makes the objective worse (weighted mode);
 * removing a demand entry never raises the total objective when stock costs nothing
   to hold, and never raises the shortage term when shortage is the only cost;
@@ -27,8 +28,11 @@ runs more of them (40 by default).
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +41,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from benchmarks.baseline_pulp import solve_baseline
 from optimizer.backends import available
 from optimizer.dataset import Dataset
 from optimizer.demand import entries
@@ -168,7 +173,7 @@ def datasets(
             {
                 "material": names,
                 "initial_inventory": [pick(0.0, 20.0, 100.0) for _ in names],
-                "holding_cost": [cost(0.0, 0.01) for _ in names],
+                "holding_cost": [cost(0.0, 0.01, 0.5) for _ in names],
             }
         )
         bom = [(p, m, pick(0.5, 1.0, 2.0)) for p in products for m in names if draw(st.booleans())]
@@ -238,6 +243,42 @@ def test_solvers_agree_and_every_plan_verifies(ds: Dataset) -> None:
         objectives[solver] = _objective(result)
     low, high = min(objectives.values()), max(objectives.values())
     assert close_or_below(high, low), objectives
+
+
+def _write_folder(ds: Dataset, folder: Path) -> Path:
+    """``ds`` as a dataset folder: its tables as CSV files, its settings as TOML."""
+    for name in TABLES:
+        frame = getattr(ds, name, None)
+        if frame is not None and len(frame):
+            frame.to_csv(folder / f"{name}.csv", index=False)
+    sections = ds.settings.model_dump(exclude={"exceptions"})
+    text = "".join(
+        f"[{section}]\n" + "".join(f"{key} = {json.dumps(v)}\n" for key, v in values.items())
+        for section, values in sections.items()
+    )
+    (folder / "settings.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@PROPERTY
+@given(datasets())
+def test_an_independent_model_has_the_same_optimum(ds: Dataset) -> None:
+    """MODEL.md written plainly in PuLP (``benchmarks/baseline_pulp.py``: a variable per
+    entry and period, a row per constraint, no bound or row soe derives) has soe's
+    optimum. soe's model is smaller and tighter (demand classes and service groups,
+    the inventory split at the safety stock, output bounded by what can still ship,
+    lot-window inequalities); none of that may change what is optimal.
+
+    Weighted mode only: the baseline implements no other.
+    """
+    _show(ds)
+    with tempfile.TemporaryDirectory() as tmp:
+        reference = solve_baseline(_write_folder(ds, Path(tmp)), solver="highs", gap=0.0)
+    assert reference.status == "optimal"
+    assert reference.objective is not None
+    ours = _objective(_solve(ds))
+    assert close_or_below(ours, reference.objective), (ours, reference.objective)
+    assert close_or_below(reference.objective, ours), (ours, reference.objective)
 
 
 @PROPERTY
