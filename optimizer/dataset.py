@@ -1601,8 +1601,8 @@ def _plan_notes(dataset: Dataset, ent: pd.DataFrame) -> list[str]:
                 f"{column}s {names} differ only in case, spacing or Unicode form: soe"
                 f" plans them as {len(same)} different {column}s"
             )
-    routed = set(dataset.routings["product"])
-    unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"]) - routed)
+    routed = set(dataset.routings["product"].unique())
+    unrouted = sorted(set(ent.loc[ent["quantity"] > 0, "product"].unique()) - routed)
     for p in unrouted[:_MAX_ROWS_PER_PROBLEM]:
         notes.append(f"product '{p}' has demand but no routing: it can only be served from stock")
     if len(unrouted) > _MAX_ROWS_PER_PROBLEM:
