@@ -33,6 +33,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from unittest import mock
 from typing import Any
 
 import numpy as np
@@ -279,6 +280,26 @@ def test_an_independent_model_has_the_same_optimum(ds: Dataset) -> None:
     ours = _objective(_solve(ds))
     assert close_or_below(ours, reference.objective), (ours, reference.objective)
     assert close_or_below(reference.objective, ours), (ours, reference.objective)
+
+
+@PROPERTY
+@given(datasets(mode=None))
+def test_the_output_bound_keeps_the_optimum(ds: Dataset) -> None:
+    """soe bounds each routing's output by the demand it can still serve plus the safety
+    stock (``formulations.allocation._useful_units``): a bound some optimal plan keeps,
+    not a constraint of MODEL.md. Without it the optimum, and in lexicographic mode each
+    tier's stage value, is the same."""
+    _show(ds)
+    bounded = _solve(ds)
+    with mock.patch(
+        "formulations.allocation._useful_units", lambda d: np.full((len(d.rp), d.T), np.inf)
+    ):
+        unbounded = _solve(ds)
+    assert close_or_below(_objective(bounded), _objective(unbounded))
+    assert close_or_below(_objective(unbounded), _objective(bounded))
+    for ours, plain in zip(bounded.summary.stages, unbounded.summary.stages, strict=True):
+        assert close_or_below(ours["objective"], plain["objective"]), (ours, plain)
+        assert close_or_below(plain["objective"], ours["objective"]), (ours, plain)
 
 
 @PROPERTY
