@@ -33,8 +33,8 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from unittest import mock
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
