@@ -474,10 +474,10 @@ def _solve_lexicographic(
             # column costs nothing, and the dual simplex stalls on it (generated l: no
             # answer in 300 s); the interior point method solves it in seconds
             options = dataclasses.replace(options, lp_method=TIER_STAGE_METHOD)
-        elif not lp.is_mip:
-            # the final stage starts as a weighted LP does, from the just-in-time basis
-            # with the capacity rows last (the limit rows start basic): generated l,
-            # 31 s, where from the last tier's optimal vertex it took 67-100 s
+        else:
+            # the final stage of an LP starts as a weighted LP does, from the just-in-
+            # time basis with the capacity rows last (the limit rows start basic):
+            # generated l, 31 s, where from the last tier's optimal vertex it took 67-100 s
             options = dataclasses.replace(options, crash=_crash(model))
         sol = backend.solve(stage_lp, options)
         name = "final" if k is None else f"tier {k}"

@@ -271,7 +271,9 @@ def test_stock_moves_give_their_reasons_in_one_grammar(
     builds = dict(zip(a.builds["product"], a.builds["explanation"], strict=True))
     # L2 is down in 2026-W51: what it makes is built ahead (which products the plan
     # builds the week before and which two weeks before is a tie of their costs)
-    ahead_of_l2 = [t for t in builds.values() if t.endswith("of line L2 with no hours in 2026-W51")]
+    ahead_of_l2 = [
+        t for t in builds.values() if t.endswith(": ahead of line L2 with no hours in 2026-W51")
+    ]
     assert ahead_of_l2, builds
     for text in [*a.builds["explanation"], *a.depletions["explanation"]]:
         reason = text.split(": ahead of " if " builds " in text else ": ")[-1]
