@@ -60,22 +60,23 @@ def entries(dataset: Dataset) -> pd.DataFrame:
 
 def _entries(dataset: Dataset) -> pd.DataFrame:
     signal = dataset.settings.demand.signal
-    product_prio = dict(zip(dataset.products["product"], dataset.products["priority"], strict=True))
+    products = pd.Index(dataset.products["product"])
+    product_prio = dataset.products["priority"].to_numpy(dtype=np.float64)
     parts: list[pd.DataFrame] = []
 
     orders = dataset.orders
     if signal in ("max", "orders") and len(orders):
-        cust_prio = dict(
-            zip(dataset.customers["customer"], dataset.customers["priority"], strict=True)
-        )
         prio = orders["priority"].to_numpy(dtype=np.float64).copy()
         missing = np.isnan(prio)
         if missing.any():
-            from_customer = orders["customer"].map(cust_prio).to_numpy(dtype=np.float64)
-            prio = np.where(missing, from_customer, prio)
+            customers = dataset.customers
+            prio = np.where(
+                missing,
+                _lookup(customers["customer"], customers["priority"], orders["customer"]),
+                prio,
+            )
             missing = np.isnan(prio)
-            from_product = orders["product"].map(product_prio).to_numpy(dtype=np.float64)
-            prio = np.where(missing, from_product, prio)
+            prio = np.where(missing, product_prio[products.get_indexer(orders["product"])], prio)
         parts.append(
             pd.DataFrame(
                 {
@@ -114,7 +115,7 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
                         "order": "",
                         "customer": "",
                         "product": prod,
-                        "priority": pd.Series(prod).map(product_prio).to_numpy(dtype=np.int64),
+                        "priority": product_prio[products.get_indexer(prod)].astype(np.int64),
                         "due": per,
                         "quantity": rest.to_numpy(dtype=np.float64),
                         "_seq": np.arange(len(rest)),
@@ -125,11 +126,27 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
     out = pd.concat(parts, ignore_index=True)
-    out["_t"] = pd.Index(dataset.periods["period"]).get_indexer(out["due"])
-    out["_p"] = pd.Index(dataset.products["product"]).get_indexer(out["product"])
-    out["_k"] = (out["kind"] == "forecast").astype(np.int64)
-    out = out.sort_values(["_t", "_p", "_k", "_seq"], kind="stable", ignore_index=True)
-    return out[COLUMNS]
+    # by due period, then products.csv order, orders before the forecast remainder,
+    # then file order (one stable lexsort: a four-key sort_values took twice as long)
+    order = np.lexsort(
+        (
+            out["_seq"].to_numpy(),
+            (out["kind"] == "forecast").to_numpy(),
+            products.get_indexer(out["product"]),
+            pd.Index(dataset.periods["period"]).get_indexer(out["due"]),
+        )
+    )
+    return out[COLUMNS].take(order).reset_index(drop=True)
+
+
+def _lookup(keys: pd.Series, values: pd.Series, of: pd.Series) -> np.ndarray:
+    """``values`` by ``keys`` for each of ``of``, NaN where a key is missing (as
+    ``Series.map`` of a dict, by index: a third of its time)."""
+    at = pd.Index(keys).get_indexer(of)
+    found = values.to_numpy(dtype=np.float64)
+    out = np.full(len(at), np.nan)
+    out[at >= 0] = found[at[at >= 0]]
+    return out
 
 
 def _dtype(column: str) -> str:
