@@ -774,6 +774,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     made = np.zeros((P, T))
     np.add.at(made, d.rp, x_ub)
     inv_ub = np.minimum(d.Imax[:, None], d.I0[:, None] + np.cumsum(made, axis=1))
+    inv_ub = np.minimum(inv_ub, _useful_stock(d))
     # (6) where safety stock costs something, inventory up to it is a column of its own
     ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     low_ub = np.minimum(d.ss[ps][:, None], inv_ub[ps])
@@ -932,26 +933,59 @@ def _useful_units(d: AllocationData) -> np.ndarray:
     Making more than ``max(m, D(p, t..T) + ss)`` (``D``: demand that can still ship
     from ``t``, entries due from ``t - L`` on) only adds stock that never ships: the
     excess stays in stock from ``t`` to the horizon's end, above the safety stock. Not
-    making it saves its run cost and ``h[p]`` a period, and keeps its materials in
-    stock, which costs ``sum_k a[p,k] h_k`` a period; hours only come free. So where
-    ``c_r + (T - t) (h[p] - sum_k a[p,k] h_k) >= 0`` some optimal plan stays below the
-    bound. Elsewhere (materials dearer to hold than what consumes them), and below the
-    previous plan where the frozen fence or change cost rewards following it, the
-    line's capacity is the bound.
+    making it costs no more where :func:`_excess_never_pays`. Elsewhere (materials
+    dearer to hold than what consumes them), and below the previous plan where the
+    frozen fence or change cost rewards following it, the line's capacity is the bound.
     """
     T = d.T
-    R = len(d.rp)
     cum = _demand_cumsum(d)
     start = np.maximum(0, np.arange(T) - d.max_lateness)
     remaining = cum[:, T][:, None] - cum[:, start]  # (P, T)
     useful = np.maximum(d.min_lot[:, None], remaining[d.rp] + d.ss[d.rp][:, None])
     if d.frozen_cost > 0 or d.change_cost > 0:
         useful = np.maximum(useful, d.prev)
-    material_holding = np.zeros(R)  # per unit made and period, of the materials it takes
+    bound: np.ndarray = np.where(_excess_never_pays(d), useful, np.inf)
+    return bound
+
+
+def _excess_never_pays(d: AllocationData) -> np.ndarray:
+    """(R, T): whether a unit a routing makes in a period and that stays in stock to the
+    horizon's end costs at least what not making it does. Not making it saves its run
+    cost and ``h[p]`` a period, and keeps its materials in stock, which costs
+    ``sum_k a[p,k] h_k`` a period; hours only come free. So:
+    ``c_r + (T - t) (h[p] - sum_k a[p,k] h_k) >= 0``."""
+    material_holding = np.zeros(len(d.rp))  # per unit made and period, of what it takes
     np.add.at(material_holding, d.bom_r, d.bom_a * d.h_mat[d.bom_k])
-    periods_held = T - np.arange(T)
+    periods_held = d.T - np.arange(d.T)
     saved = d.run_cost[:, None] + np.outer(d.h[d.rp] - material_holding, periods_held)
-    return np.where(saved >= 0, useful, np.inf)
+    return np.asarray(saved >= 0)
+
+
+def _useful_stock(d: AllocationData) -> np.ndarray:
+    """(P, T): most closing stock some optimal plan of a pure LP keeps:
+    ``max(I0, A(p, t) + ss)``, ``A(p, t)`` the demand that can still ship after ``t``
+    (entries due from ``t + 1 - L`` on; none after the last period). Stock above it
+    never ships and sits above the safety stock to the end: take it out of the latest
+    production before ``t`` (stock only falls between that period and ``t``, so it
+    stays above the safety stock throughout), and earlier production the same way
+    while some is left, which costs no more where :func:`_excess_never_pays`; without
+    production before ``t`` the stock is at most ``I0``. Not where a minimum lot can
+    keep output from falling, the frozen fence or change cost rewards output, or a
+    routing of the product fails that test (there ``inf``).
+    """
+    T = d.T
+    P = len(d.product_ids)
+    if d.needs_setup.any() or d.frozen_cost > 0 or d.change_cost > 0:
+        return np.full((P, T), np.inf)
+    cum = _demand_cumsum(d)
+    start = np.maximum(0, np.arange(1, T + 1) - d.max_lateness)
+    after = cum[:, T][:, None] - cum[:, np.minimum(start, T)]
+    after[:, T - 1] = 0.0  # nothing ships after the last period
+    stock: np.ndarray = np.maximum(d.I0[:, None], after + d.ss[:, None])
+    paying = np.zeros(P, dtype=bool)
+    paying[d.rp[~_excess_never_pays(d).all(axis=1)]] = True
+    stock[paying] = np.inf
+    return stock
 
 
 def _add_lot_windows(

@@ -284,15 +284,19 @@ def test_an_independent_model_has_the_same_optimum(ds: Dataset) -> None:
 
 @PROPERTY
 @given(datasets(mode=None))
-def test_the_output_bound_keeps_the_optimum(ds: Dataset) -> None:
+def test_the_derived_bounds_keep_the_optimum(ds: Dataset) -> None:
     """soe bounds each routing's output by the demand it can still serve plus the safety
-    stock (``formulations.allocation._useful_units``): a bound some optimal plan keeps,
-    not a constraint of MODEL.md. Without it the optimum, and in lexicographic mode each
-    tier's stage value, is the same."""
+    stock, and (pure LPs) each closing stock by what can still ship after it
+    (``formulations.allocation._useful_units`` and ``_useful_stock``): bounds some
+    optimal plan keeps, not constraints of MODEL.md. Without them the optimum, and in
+    lexicographic mode each tier's stage value, is the same."""
     _show(ds)
     bounded = _solve(ds)
-    with mock.patch(
-        "formulations.allocation._useful_units", lambda d: np.full((len(d.rp), d.T), np.inf)
+    unbounded_units = lambda d: np.full((len(d.rp), d.T), np.inf)  # noqa: E731
+    unbounded_stock = lambda d: np.full((len(d.product_ids), d.T), np.inf)  # noqa: E731
+    with (
+        mock.patch("formulations.allocation._useful_units", unbounded_units),
+        mock.patch("formulations.allocation._useful_stock", unbounded_stock),
     ):
         unbounded = _solve(ds)
     assert close_or_below(_objective(bounded), _objective(unbounded))
