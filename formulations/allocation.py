@@ -702,7 +702,8 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     cap_units = d.rate[:, None] * np.maximum(
         0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
     )  # (R, T): most a line can make of a routing in a period
-    cap_units = np.minimum(cap_units, _useful_units(d))
+    shippable = _shippable(d)
+    cap_units = np.minimum(cap_units, _useful_units(d, shippable))
     x_ub = cap_units.copy()
     x_cost = np.repeat(d.run_cost[:, None], T, axis=1)
     stab_cost = np.zeros((R, T))
@@ -776,7 +777,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     made = np.zeros((P, T))
     np.add.at(made, d.rp, x_ub)
     inv_ub = np.minimum(d.Imax[:, None], d.I0[:, None] + np.cumsum(made, axis=1))
-    inv_ub = np.minimum(inv_ub, _useful_stock(d))
+    inv_ub = np.minimum(inv_ub, _useful_stock(d, shippable))
     # (6) where safety stock costs something, inventory up to it is a column of its own
     ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     low_ub = np.minimum(d.ss[ps][:, None], inv_ub[ps])
@@ -929,7 +930,17 @@ def _demand_cumsum(d: AllocationData) -> np.ndarray:
     return cum
 
 
-def _useful_units(d: AllocationData) -> np.ndarray:
+def _shippable(d: AllocationData) -> np.ndarray:
+    """``(P, T + 1)``: demand of each product that can still ship in periods ``t..T``
+    (entries due from ``t - L`` on); 0 for ``t = T``, after the last period."""
+    cum = _demand_cumsum(d)
+    start = np.maximum(0, np.arange(d.T + 1) - d.max_lateness)
+    shippable: np.ndarray = cum[:, d.T][:, None] - cum[:, start]
+    shippable[:, d.T] = 0.0
+    return shippable
+
+
+def _useful_units(d: AllocationData, shippable: np.ndarray) -> np.ndarray:
     """(R, T): most of a routing's output in a period that some optimal plan uses.
 
     Making more than ``max(m, D(p, t..T) + ss)`` (``D``: demand that can still ship
@@ -939,10 +950,7 @@ def _useful_units(d: AllocationData) -> np.ndarray:
     dearer to hold than what consumes them), and below the previous plan where the
     frozen fence or change cost rewards following it, the line's capacity is the bound.
     """
-    T = d.T
-    cum = _demand_cumsum(d)
-    start = np.maximum(0, np.arange(T) - d.max_lateness)
-    remaining = cum[:, T][:, None] - cum[:, start]  # (P, T)
+    remaining = shippable[:, : d.T]
     useful = np.maximum(d.min_lot[:, None], remaining[d.rp] + d.ss[d.rp][:, None])
     if d.frozen_cost > 0 or d.change_cost > 0:
         useful = np.maximum(useful, d.prev)
@@ -963,7 +971,7 @@ def _excess_never_pays(d: AllocationData) -> np.ndarray:
     return np.asarray(saved >= 0)
 
 
-def _useful_stock(d: AllocationData) -> np.ndarray:
+def _useful_stock(d: AllocationData, shippable: np.ndarray) -> np.ndarray:
     """(P, T): most closing stock some optimal plan of a pure LP keeps:
     ``max(I0, A(p, t) + ss)``, ``A(p, t)`` the demand that can still ship after ``t``
     (entries due from ``t + 1 - L`` on; none after the last period). Stock above it
@@ -981,10 +989,7 @@ def _useful_stock(d: AllocationData) -> np.ndarray:
     P = len(d.product_ids)
     if d.needs_setup.any() or d.frozen_cost > 0 or d.change_cost > 0 or d.lexicographic:
         return np.full((P, T), np.inf)
-    cum = _demand_cumsum(d)
-    start = np.maximum(0, np.arange(1, T + 1) - d.max_lateness)
-    after = cum[:, T][:, None] - cum[:, np.minimum(start, T)]
-    after[:, T - 1] = 0.0  # nothing ships after the last period
+    after = shippable[:, 1:]
     stock: np.ndarray = np.maximum(d.I0[:, None], after + d.ss[:, None])
     paying = np.zeros(P, dtype=bool)
     paying[d.rp[~_excess_never_pays(d).all(axis=1)]] = True
