@@ -60,8 +60,7 @@ def entries(dataset: Dataset) -> pd.DataFrame:
 
 def _entries(dataset: Dataset) -> pd.DataFrame:
     signal = dataset.settings.demand.signal
-    products = pd.Index(dataset.products["product"])
-    product_prio = dataset.products["priority"].to_numpy(dtype=np.float64)
+    products = dataset.products
     parts: list[pd.DataFrame] = []
 
     orders = dataset.orders
@@ -76,7 +75,9 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
                 prio,
             )
             missing = np.isnan(prio)
-            prio = np.where(missing, product_prio[products.get_indexer(orders["product"])], prio)
+            prio = np.where(
+                missing, _lookup(products["product"], products["priority"], orders["product"]), prio
+            )
         parts.append(
             pd.DataFrame(
                 {
@@ -115,7 +116,9 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
                         "order": "",
                         "customer": "",
                         "product": prod,
-                        "priority": product_prio[products.get_indexer(prod)].astype(np.int64),
+                        "priority": _lookup(
+                            products["product"], products["priority"], pd.Series(prod)
+                        ).astype(np.int64),
                         "due": per,
                         "quantity": rest.to_numpy(dtype=np.float64),
                         "_seq": np.arange(len(rest)),
@@ -132,7 +135,7 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
         (
             out["_seq"].to_numpy(),
             (out["kind"] == "forecast").to_numpy(),
-            products.get_indexer(out["product"]),
+            pd.Index(products["product"]).get_indexer(out["product"]),
             pd.Index(dataset.periods["period"]).get_indexer(out["due"]),
         )
     )
