@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import io
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -19,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
@@ -108,6 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
         return EXIT_NO_PLAN
+
+
+def console_main() -> NoReturn:
+    """The ``soe`` command: :func:`main`, then a quick exit.
+
+    After :func:`main` returns, the command's work is done: the plan folder is written
+    and in place, every file closed. Python's own shutdown would still take apart every
+    module and object one by one (pandas, HiGHS, the plan's frames): 0.1-0.2 s after a
+    size-m plan, a tenth of the whole command. So the output and the log are flushed
+    and the process ends at once with :func:`main`'s status. Callers of :func:`main`
+    (tests, the library) keep Python's normal shutdown."""
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that left; closed
+            stream.flush()
+    os._exit(code)
 
 
 @contextlib.contextmanager
@@ -431,4 +449,4 @@ def _report(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

@@ -176,6 +176,36 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
     assert "internal error" not in err
 
 
+def test_the_command_flushes_all_its_output_before_its_quick_exit(tmp_path: Path) -> None:
+    """``soe`` ends with ``os._exit`` (no slow teardown): what it printed to a pipe or a
+    file still arrives whole, and its status is main's (0 plan written, 2 bad input)."""
+    import os
+    import subprocess
+    import sys
+
+    folder = write_tables(tmp_path / "ds", BASE)
+    out = tmp_path / "plan"
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    ran = subprocess.run(
+        [sys.executable, "-m", "optimizer.cli", "plan", str(folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=buffered,  # as a planner's shell runs it: output to a pipe waits in a buffer
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.rstrip().splitlines()[-1].startswith(f"plan written to {out}")
+    assert (out / "summary.json").is_file() and (out / "tradeoffs.md").is_file()
+    with (tmp_path / "log.txt").open("w") as log:
+        bad = subprocess.run(
+            [sys.executable, "-m", "optimizer.cli", "validate", str(tmp_path / "nowhere")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=buffered,
+        )
+    assert bad.returncode == 2
+    assert "no such file or folder" in (tmp_path / "log.txt").read_text()
+
+
 def test_an_infeasible_ending_says_it_is_the_solvers_trouble(
     monkeypatch: pytest.MonkeyPatch,
     dataset: Path,
