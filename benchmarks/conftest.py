@@ -74,6 +74,10 @@ def dataset_dir(
     return folder
 
 
+PHASES = ("load", "build", "solve", "extract", "verify", "write")
+"""The phases ``test_phases`` times; all but the solve are soe's overhead."""
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Ratios of soe's end to end against each baseline, measured in this run."""
     if not TIMES:
@@ -122,4 +126,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for (size, what), figures in sorted(TIMES.items()):
         if what == "phases":
             parts = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())
+            outside = sum(v for k, v in figures.items() if k != "solve")
+            if figures.get("solve") and len(figures) == len(PHASES):
+                parts += f"; outside the solver {outside:.3f} s = {outside / figures['solve']:.1%}"
+                parts += " of the solve"
             tr.write_line(f"{size} phases: {parts}")
