@@ -123,6 +123,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                     f"{size} fresh process (Python start and imports included) |"
                     f" soe {fresh:.2f} s | pulp+{name} {other:.2f} s | {other / fresh:.1f}x"
                 )
+    for size in sizes:
+        soe = TIMES.get((size, "soe"), {})
+        for name in ("cbc", "highs"):
+            base = TIMES.get((size, f"baseline-{name}"), {})
+            if soe.get("seconds") and base.get("solve_seconds"):
+                tr.write_line(
+                    f"{size} | soe end to end {soe['seconds']:.2f} s | {name} alone on the"
+                    f" baseline's model {base['solve_seconds']:.2f} s (solver time only) |"
+                    f" {base['solve_seconds'] / soe['seconds']:.1f}x"
+                )
     for (size, what), figures in sorted(TIMES.items()):
         if what == "phases":
             parts = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())

@@ -305,4 +305,5 @@ def test_baseline(
         else time.perf_counter() - started,
         "objective": result.objective,
         "status": result.status,
+        "solve_seconds": result.solve_seconds,  # the solver alone (the last round)
     }
