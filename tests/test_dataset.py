@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from optimizer import Dataset, DatasetError, DatasetWarning, Settings, load_dataset
@@ -1238,3 +1241,71 @@ def test_settings_that_are_no_mapping_are_located(
             ("settings", None, None)
         ]
         assert info.value.problems[0].message.startswith("expected Settings or a mapping, got")
+
+
+# ---------------------------------------------------------------- the two CSV readers
+
+_CELL = st.text(alphabet=st.sampled_from(list("ab07 .\t#\\\u00a0é;")), max_size=4)
+_LINE = st.one_of(
+    st.lists(_CELL, min_size=0, max_size=5).map(",".join),  # short, long and blank rows
+    st.lists(_CELL, min_size=3, max_size=3).map(",".join),
+)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(_LINE, max_size=8),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    last=st.booleans(),
+    sep_line=st.booleans(),
+    lead=st.integers(0, 2),
+)
+def test_the_c_parser_reads_what_the_csv_module_reads(
+    lines: list[str], ending: str, last: bool, sep_line: bool, lead: int
+) -> None:
+    """Files without quotes are read by pandas' C parser where it can: the frame, the
+    row numbers and the problems are those of the csv module's reading, for any rows
+    (short, long, blank, blanks around cells; blank lines and Excel's ``sep=`` line
+    before the header; any line end)."""
+    import tempfile
+    from unittest import mock
+
+    from optimizer import dataset as module
+    from optimizer.schema import TABLES
+
+    head = [""] * lead + (["sep=,"] if sep_line else []) + ["product,period,quantity"]
+    text = ending.join(head + lines) + (ending if last else "")
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "forecast.csv"
+        file.write_bytes(text.encode("utf-8"))
+        fast: list[Any] = []
+        raw = module._read_csv(file, TABLES["forecast"], fast)
+        with mock.patch.object(module, "_parsed_in_c", lambda *a: None):
+            slow: list[Any] = []
+            expected = module._read_csv(file, TABLES["forecast"], slow)
+    assert fast == slow
+    assert (raw is None) == (expected is None)
+    if raw is not None and expected is not None:
+        assert raw.frame.equals(expected.frame), (raw.frame, expected.frame)
+        assert raw.rows.tolist() == expected.rows.tolist()
+        assert raw.header == expected.header
+
+
+def test_the_c_parser_reads_plain_files_and_declines_odd_ones() -> None:
+    """Which texts the fast path takes (so the property above tests both paths)."""
+    from optimizer.dataset import _parsed_in_c
+
+    plain = "p,t,q\n007,W1,1.5\n008,W2,\n"
+    assert [list(c) for c in _parsed_in_c(plain, 1, 3) or []] == [
+        ["007", "008"],
+        ["W1", "W2"],
+        ["1.5", ""],
+    ]
+    crlf = plain.replace("\n", "\r\n")
+    assert [list(c) for c in _parsed_in_c(crlf, 1, 3) or []][0] == ["007", "008"]
+    assert _parsed_in_c("p,t,q\r007,W1,1\r", 1, 3) is None  # a lone \r ends a line
+    assert _parsed_in_c("p,t,q\n007,W1,1,9\n", 1, 3) is None  # a row too long
+    short = _parsed_in_c("p,t,q\n007,W1,1\n008,W2\n", 1, 3)  # a short row: padded
+    assert [list(c) for c in short or []][2] == ["1", ""]
+    assert _parsed_in_c("p,t,q\n007,W1\n", 1, 3) is None  # the first row sets the width
+    assert _parsed_in_c("p,t,q\n", 1, 3) is None  # no rows
