@@ -237,13 +237,12 @@ def _csv_cells(series: pd.Series) -> list[str]:
     if pd.api.types.is_integer_dtype(series) and not series.hasnans:
         return [str(v) for v in series.tolist()]
     values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # none missing
+        return _quoted(values.tolist())
     missing = pd.isna(values)
     if missing.any():
         values = np.where(missing, "", values)
-    cells = values.tolist()
-    if pd.api.types.infer_dtype(values, skipna=False) != "string":
-        cells = [str(c) for c in cells]
-    return _quoted(cells)
+    return _quoted([str(c) for c in values.tolist()])
 
 
 def _quoted(cells: list[str]) -> list[str]:
@@ -259,23 +258,24 @@ def plain_decimals(values: np.ndarray) -> list[str]:
     """``0.00005`` rather than ``5e-05``; ``""`` for NaN; integers without ``.0``."""
     with np.errstate(invalid="ignore"):
         magnitude = np.abs(values)
-        # whole numbers (most of a plan: zeros, full lots) as ints, the rest by repr
-        whole = (values == np.floor(values)) & (magnitude < 1e15)
+        # whole numbers (most of a plan: zeros, full lots) as ints, the rest by repr,
+        # which ends in ".0" only for whole numbers
+        whole = (values == np.floor(values)) & (magnitude < 1e16)
         # repr writes an exponent below 1e-4 and from 1e16 on; NaN has its own
         odd = np.flatnonzero(~whole & (~(magnitude >= 1e-4) | (magnitude >= 1e16)))
     if whole.all():
         return list(map(str, values.astype(np.int64).tolist()))
-    cells = np.empty(len(values), dtype=object)
-    cells[whole] = list(map(str, values[whole].astype(np.int64).tolist()))
-    cells[~whole] = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, values[~whole].tolist())]
+    cells = np.full(len(values), "0", dtype=object)  # a third of a plan's numbers
+    counted = np.flatnonzero(whole & (values != 0))
+    cells[counted] = list(map(str, values[counted].astype(np.int64).tolist()))
+    rest = np.flatnonzero(~whole)
+    cells[rest] = list(map(repr, values[rest].tolist()))
     out: list[str] = cells.tolist()
     for i in odd.tolist():
         v = float(values[i])
         if v != v:
             out[i] = ""
-        elif v == 0:
-            out[i] = "0"
-        elif "e" in out[i]:
+        elif "e" in out[i] or "inf" in out[i]:
             out[i] = np.format_float_positional(v, unique=True, trim="-")
     return out
 
