@@ -276,7 +276,8 @@ def test_the_basis_read_back_is_highs_own(small: Dataset, boxed: bool) -> None:
     pass_model(highspy, h, lp)
     h.run()
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    ours = _get_basis(highspy, h, lp, h.getSolution())
+    sol = h.getSolution()
+    ours = _get_basis(highspy, h, lp, sol, np.asarray(sol.col_value))
     assert ours is not None
     theirs = h.getBasis()
     assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
@@ -307,7 +308,8 @@ def test_a_free_row_and_column_read_back_as_highs_says() -> None:
     h.setOptionValue("output_flag", False)
     pass_model(highspy, h, lp)
     h.run()
-    ours = _get_basis(highspy, h, lp, h.getSolution())
+    sol = h.getSolution()
+    ours = _get_basis(highspy, h, lp, sol, np.asarray(sol.col_value))
     assert ours is not None
     theirs = h.getBasis()
     assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
