@@ -1391,8 +1391,11 @@ def _build(
 
     orders = frames["orders"]
     if "orders" in raws and "orders" in changed:
-        bad = orders["order"].astype(str).str.startswith("forecast:").to_numpy(dtype=bool)
-        check.rows(raws["orders"], bad, "order", "an order id must not start with 'forecast:'")
+        ids = orders["order"].astype(str).to_numpy(dtype=object)
+        if "\nforecast:" in "\n" + "\n".join(ids):  # one search, where a string method
+            # over the column took 8 ms on generated l's 13,000 orders
+            bad = np.array([i.startswith("forecast:") for i in ids], dtype=bool)
+            check.rows(raws["orders"], bad, "order", "an order id must not start with 'forecast:'")
 
     # which tables of dated rows to map to the periods (again)
     dated = {t for t in ("orders", "receipts") if t in raws and {t, "periods"} & changed}
