@@ -1040,9 +1040,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
         bad = ~blank & parsed.isna().to_numpy()
         check.rows(raw, bad, col.name, lambda i: _not_a_date(cells[i]))
         return np.asarray(parsed.to_numpy())
-    values = pd.to_numeric(pd.Series(cells).where(~blank, None), errors="coerce").to_numpy(
-        dtype=np.float64
-    )
+    values = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)  # "": NaN
     invalid = ~blank & np.isnan(values)
     check.rows(raw, invalid, col.name, lambda i: _not_a_number(str(cells[i])))
     infinite = np.isinf(values)
