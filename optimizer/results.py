@@ -275,7 +275,7 @@ def plain_decimals(values: np.ndarray) -> list[str]:
         v = float(values[i])
         if v != v:
             out[i] = ""
-        elif "e" in out[i] or "inf" in out[i]:
+        elif "e" in out[i]:
             out[i] = np.format_float_positional(v, unique=True, trim="-")
     return out
 
