@@ -206,6 +206,17 @@ def test_the_command_flushes_all_its_output_before_its_quick_exit(tmp_path: Path
     assert "no such file or folder" in (tmp_path / "log.txt").read_text()
 
 
+def test_the_soe_command_is_the_quick_exit_entry_point() -> None:
+    """The installed ``soe`` script runs :func:`console_main` (main, then the quick
+    exit), as ``python -m optimizer.cli`` does."""
+    from importlib.metadata import entry_points
+
+    from optimizer.cli import console_main
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "soe"]
+    assert script.load() is console_main
+
+
 def test_an_infeasible_ending_says_it_is_the_solvers_trouble(
     monkeypatch: pytest.MonkeyPatch,
     dataset: Path,
