@@ -703,7 +703,8 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
         0.0, d.H[d.rl] + d.OT[d.rl] - np.where(d.needs_setup, d.setup_hours, 0.0)[:, None]
     )  # (R, T): most a line can make of a routing in a period
     shippable = _shippable(d)
-    cap_units = np.minimum(cap_units, _useful_units(d, shippable))
+    never_pays = _excess_never_pays(d)
+    cap_units = np.minimum(cap_units, _useful_units(d, shippable, never_pays))
     x_ub = cap_units.copy()
     x_cost = np.repeat(d.run_cost[:, None], T, axis=1)
     stab_cost = np.zeros((R, T))
@@ -777,7 +778,7 @@ def build_from_data(d: AllocationData, *, window: int | None = None) -> Allocati
     made = np.zeros((P, T))
     np.add.at(made, d.rp, x_ub)
     inv_ub = np.minimum(d.Imax[:, None], d.I0[:, None] + np.cumsum(made, axis=1))
-    inv_ub = np.minimum(inv_ub, _useful_stock(d, shippable))
+    inv_ub = np.minimum(inv_ub, _useful_stock(d, shippable, never_pays))
     # (6) where safety stock costs something, inventory up to it is a column of its own
     ps = np.flatnonzero((d.ss > 0) & (d.c_ss > 0))
     low_ub = np.minimum(d.ss[ps][:, None], inv_ub[ps])
@@ -940,21 +941,22 @@ def _shippable(d: AllocationData) -> np.ndarray:
     return shippable
 
 
-def _useful_units(d: AllocationData, shippable: np.ndarray) -> np.ndarray:
+def _useful_units(d: AllocationData, shippable: np.ndarray, never_pays: np.ndarray) -> np.ndarray:
     """(R, T): most of a routing's output in a period that some optimal plan uses.
 
     Making more than ``max(m, D(p, t..T) + ss)`` (``D``: demand that can still ship
     from ``t``, entries due from ``t - L`` on) only adds stock that never ships: the
     excess stays in stock from ``t`` to the horizon's end, above the safety stock. Not
-    making it costs no more where :func:`_excess_never_pays`. Elsewhere (materials
-    dearer to hold than what consumes them), and below the previous plan where the
-    frozen fence or change cost rewards following it, the line's capacity is the bound.
+    making it costs no more where :func:`_excess_never_pays` (``never_pays``, computed
+    once per build). Elsewhere (materials dearer to hold than what consumes them), and
+    below the previous plan where the frozen fence or change cost rewards following it,
+    the line's capacity is the bound.
     """
     remaining = shippable[:, : d.T]
     useful = np.maximum(d.min_lot[:, None], remaining[d.rp] + d.ss[d.rp][:, None])
     if d.frozen_cost > 0 or d.change_cost > 0:
         useful = np.maximum(useful, d.prev)
-    bound: np.ndarray = np.where(_excess_never_pays(d), useful, np.inf)
+    bound: np.ndarray = np.where(never_pays, useful, np.inf)
     return bound
 
 
@@ -971,7 +973,7 @@ def _excess_never_pays(d: AllocationData) -> np.ndarray:
     return np.asarray(saved >= 0)
 
 
-def _useful_stock(d: AllocationData, shippable: np.ndarray) -> np.ndarray:
+def _useful_stock(d: AllocationData, shippable: np.ndarray, never_pays: np.ndarray) -> np.ndarray:
     """(P, T): most closing stock some optimal plan of a pure LP keeps:
     ``max(I0, A(p, t) + ss)``, ``A(p, t)`` the demand that can still ship after ``t``
     (entries due from ``t + 1 - L`` on; none after the last period). Stock above it
@@ -992,7 +994,7 @@ def _useful_stock(d: AllocationData, shippable: np.ndarray) -> np.ndarray:
     after = shippable[:, 1:]
     stock: np.ndarray = np.maximum(d.I0[:, None], after + d.ss[:, None])
     paying = np.zeros(P, dtype=bool)
-    paying[d.rp[~_excess_never_pays(d).all(axis=1)]] = True
+    paying[d.rp[~never_pays.all(axis=1)]] = True
     stock[paying] = np.inf
     return stock
 

@@ -292,8 +292,8 @@ def test_the_derived_bounds_keep_the_optimum(ds: Dataset) -> None:
     lexicographic mode each tier's stage value, is the same."""
     _show(ds)
     bounded = _solve(ds)
-    unbounded_units = lambda d, _: np.full((len(d.rp), d.T), np.inf)  # noqa: E731
-    unbounded_stock = lambda d, _: np.full((len(d.product_ids), d.T), np.inf)  # noqa: E731
+    unbounded_units = lambda d, *_: np.full((len(d.rp), d.T), np.inf)  # noqa: E731
+    unbounded_stock = lambda d, *_: np.full((len(d.product_ids), d.T), np.inf)  # noqa: E731
     with (
         mock.patch("formulations.allocation._useful_units", unbounded_units),
         mock.patch("formulations.allocation._useful_stock", unbounded_stock),
