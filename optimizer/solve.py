@@ -29,7 +29,7 @@ from optimizer.heuristics import (
     setup_free_start,
     starting_basis,
 )
-from optimizer.improve import SEARCH_MIN_SETUPS, WarmLp, improve
+from optimizer.improve import SEARCH_MIN_SETUPS, SUBMIP_FOUND, WarmLp, improve
 from optimizer.results import Plan, Summary
 from optimizer.schema import OBJECTIVE_TERMS
 from optimizer.settings import Settings
@@ -307,9 +307,12 @@ def _solve_concurrently(
     began = time.perf_counter()
     shown = [-PROGRESS_EVERY]
 
+    polished = [True]  # the best plan offered is an LP optimum for its setups
+
     def offer(values: np.ndarray, objective: float, what: str) -> None:
         if not incumbents.offer(values, objective):
             return
+        polished[0] = what != SUBMIP_FOUND
         now = time.perf_counter() - began
         if progress is not None and now - shown[0] >= PROGRESS_EVERY:
             shown[0] = now
@@ -366,7 +369,7 @@ def _solve_concurrently(
                 start,
                 deadline,
                 threads,
-                report=lambda v, obj: offer(v, obj, "setup local search"),
+                report=offer,
                 stop=done,
                 adopt=lambda best: found.take(worse_than=best),
                 warm=warm,
@@ -399,8 +402,11 @@ def _solve_concurrently(
             gap=gap,
             limit=None if status is SolveStatus.OPTIMAL else solution.limit,
         )
-    # the idle plan is no LP optimum (it ships nothing, not even from stock): polish it
-    return solution, ours and values is not None and not np.array_equal(values, idle_plan(model))
+    # the idle plan is no LP optimum (it ships nothing, not even from stock), nor is a
+    # plan the sub-MIP found as it went (its own LP comes after): polish them
+    if not (ours and polished[0]) or values is None:
+        return solution, False
+    return solution, not np.array_equal(values, idle_plan(model))
 
 
 def _crash(model: AllocationModel) -> Basis | None:

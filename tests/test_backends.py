@@ -83,16 +83,25 @@ def test_the_solver_takes_an_offered_plan_only_when_it_is_better() -> None:
 
 
 def test_the_solver_offers_its_own_better_plans() -> None:
+    """Each plan is valued by its own values, not by the objective HiGHS reports beside
+    them: HiGHS 1.16's first solution callback of a solve can carry the start's values
+    with the new plan's objective."""
     h = _Callbacks()
     found = Incumbents()
-    _subscribe_found(h, found)
-    solution = np.array([0.0, 1.0, 2.0])
+    model = SimpleNamespace(num_cols=3, cost=np.array([1.0, 2.0, 3.0]), offset=1.0)
+    _subscribe_found(h, found, model)  # type: ignore[arg-type]
+    start = np.array([1.0, 1.0, 2.0])  # costs 1 + 2 + 6 + 1 = 10
     h.subscribed["cbMipImprovingSolution"](
+        SimpleNamespace(data_out=SimpleNamespace(mip_solution=start, mip_primal_bound=7.0))
+    )
+    assert found.best()[0] == 10.0  # the start's values: its own cost, not 7
+    solution = np.array([0.0, 1.0, 1.0])  # 0 + 2 + 3 + 1 = 6
+    h.subscribed["cbMipSolution"](
         SimpleNamespace(data_out=SimpleNamespace(mip_solution=solution, mip_primal_bound=7.0))
     )
     solution[0] = 9.0  # HiGHS reuses its buffer: the offer is a copy
     objective, values = found.best()
-    assert objective == 7.0 and values is not None and values.tolist() == [0.0, 1.0, 2.0]
+    assert objective == 6.0 and values is not None and values.tolist() == [0.0, 1.0, 1.0]
 
 
 def _deadline_checks(deadline: float) -> tuple[Callable[[float], bool], list[bool]]:

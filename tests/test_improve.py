@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,7 +60,9 @@ def test_the_search_reports_each_better_plan(
     lp = model.lp
     idle = idle_plan(model)
     seen: list[tuple[np.ndarray, float]] = []
-    v = improve(model, idle, time.perf_counter() + 20, report=lambda x, obj: seen.append((x, obj)))
+    v = improve(
+        model, idle, time.perf_counter() + 20, report=lambda x, obj, _what: seen.append((x, obj))
+    )
     assert seen
     objectives = [obj for _, obj in seen]
     assert all(b < a for a, b in zip(objectives, objectives[1:], strict=False))
@@ -179,3 +182,96 @@ def test_the_search_goes_on_from_a_cheaper_plan_found_elsewhere(
     assert not run._adopted()
     assert run.is_open.tolist() == [True, False, False, False]
     assert run.cost + lp.offset == pytest.approx(110.0)
+
+
+def test_the_sub_mip_over_every_setup_is_the_milp(make: Callable[..., Dataset]) -> None:
+    """With every setup open, :meth:`close_by_mip`'s neighbourhood is the whole model:
+    its plan costs the MILP's optimum, found by CBC on its own."""
+    from optimizer import improve as improve_module
+    from optimizer.backends import SolveOptions
+
+    for spec in (RICH, TIGHT):
+        model = build(make(**spec))
+        lp = model.lp
+        optimum = get_backend("cbc").solve(lp, SolveOptions(time_limit=60, mip_gap=0.0))
+        assert optimum.status.value == "optimal"
+        seen: list[tuple[np.ndarray, float, str]] = []
+
+        def report(v: np.ndarray, obj: float, what: str, seen: list[Any] = seen) -> None:
+            seen.append((v, obj, what))
+
+        run = improve_module._Search(
+            model,
+            np.ones(model.y.size, dtype=bool),
+            time.perf_counter() + 60,
+            0,
+            None,
+            report=report,
+        )
+        before = run.cost
+        assert run.close_by_mip() == (before + lp.offset > optimum.objective + 1e-6)
+        assert run.cost + lp.offset == pytest.approx(optimum.objective, rel=1e-6, abs=1e-6)
+        assert seen
+        for values, obj, _ in seen:
+            assert _feasible(lp, values)
+            assert float(lp.cost @ values + lp.offset) == pytest.approx(obj, rel=1e-9)
+        assert {what for *_, what in seen} <= {
+            "sub-MIP over the open setups",
+            "setup local search",
+        }
+
+
+def test_the_sub_mip_only_closes_setups(make: Callable[..., Dataset]) -> None:
+    """Closed setups stay closed, even where opening one pays (W1, the model's optimum,
+    110); the plan is the best with setups among the open ones (every subset priced
+    here) and the LP optimum of its setups."""
+    from itertools import product as subsets
+
+    from optimizer import improve as improve_module
+
+    model = build(make(**WEEKLY))
+    lp = model.lp
+    is_open = np.array([False, True, True, True])  # weekly lots from W2: W1 goes short
+    run = improve_module._Search(model, is_open, time.perf_counter() + 60, 0, None)
+    assert run.cost + lp.offset == pytest.approx(1150.0)  # 3 setups + 1,000 short in W1
+    assert run.close_by_mip()
+    assert not (run.is_open & ~is_open).any()
+
+    def cost_of(pattern: np.ndarray) -> float:
+        other = improve_module._Search(model, pattern, time.perf_counter() + 60, 0, None)
+        return float("inf") if other.values is None else other.cost
+
+    best = min(cost_of(np.array(bits, dtype=bool) & is_open) for bits in subsets((0, 1), repeat=4))
+    assert run.cost == pytest.approx(best, rel=1e-9)
+    # one lot of 30 in W2: 50 + 20 + 10 held, 1,000 short in W1
+    assert run.is_open.tolist() == [False, True, False, False]
+    assert run.cost + lp.offset == pytest.approx(1080.0)
+    assert cost_of(run.is_open) == pytest.approx(run.cost, rel=1e-9)
+    assert not run.close_by_mip()  # nothing left to gain in that neighbourhood
+
+
+def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given ``stop`` (the search runs beside branch and cut), the descent gets
+    ``SUBMIP_AFTER`` of the time, then the sub-MIP runs; without, it does not."""
+    from optimizer import improve as improve_module
+
+    calls: list[int] = []
+    real = improve_module._Search.close_by_mip
+
+    def spy(self: improve_module._Search) -> bool:
+        calls.append(int(self.is_open.sum()))
+        return real(self)
+
+    monkeypatch.setattr(improve_module._Search, "close_by_mip", spy)
+    monkeypatch.setattr(improve_module, "SUBMIP_MIN_SECONDS", 0.5)
+    model = build(make(**TIGHT))
+    start = idle_plan(model)
+    improve_module.search(model, start[model.y.ravel()] > 0.5, time.perf_counter() + 2)
+    assert calls == []
+    found = improve_module.search(
+        model, start[model.y.ravel()] > 0.5, time.perf_counter() + 3, stop=lambda: False
+    )
+    assert calls
+    assert found is not None and _feasible(model.lp, found[1])

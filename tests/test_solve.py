@@ -250,6 +250,33 @@ def test_a_tie_keeps_the_searchs_plan_unpolished(
     assert result.has_solution and result.summary.status == "feasible"
 
 
+def test_a_plan_the_sub_mip_found_as_it_went_is_polished(
+    bodywash: Dataset, side_by_side: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search's plans are LP optima for their setups and are kept as they are; one
+    the sub-MIP reported as it went is not (the search solves its LP after, unless the
+    time ran out first), so it is polished."""
+    from optimizer.improve import SUBMIP_FOUND
+
+    _branch_and_cut_ending(SolveStatus.FEASIBLE, monkeypatch)
+
+    def sub_mip_plan(model: Any, start: Any, *args: Any, report: Any = None, **kwargs: Any) -> Any:
+        report(start, float(model.lp.cost @ start + model.lp.offset) - 1e-3, SUBMIP_FOUND)
+        return start
+
+    monkeypatch.setattr(solve_module, "improve", sub_mip_plan)
+    polished: list[bool] = []
+    real = solve_module._polish
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        polished.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "_polish", spy)
+    result = plan(bodywash)
+    assert result.has_solution and polished == [True]
+
+
 def test_a_bound_soe_found_itself_raises_the_solvers_where_it_is_lower() -> None:
     from optimizer.backends.base import Limit
     from optimizer.solve import _with_floor

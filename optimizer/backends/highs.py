@@ -197,14 +197,23 @@ def _subscribe_incumbents(h: Any, incumbents: Incumbents) -> None:
     h.cbMipUserSolution.subscribe(on_user_solution)
 
 
-def _subscribe_found(h: Any, found: Incumbents) -> None:
-    """Offer every better plan HiGHS's MIP search finds to ``found``."""
+def _subscribe_found(h: Any, found: Incumbents, model: LinearModel) -> None:
+    """Offer every plan HiGHS's MIP search finds to ``found`` (which keeps the better
+    ones), valued by its own values.
 
-    def on_improving(event: Any) -> None:
-        out = event.data_out
-        found.offer(np.array(out.mip_solution, dtype=np.float64), float(out.mip_primal_bound))
+    Not by the objective HiGHS reports beside them: in HiGHS 1.16 the first call of
+    either solution callback of a solve can carry the previous plan's values (the
+    start's) beside the new plan's objective (a 1,238.5 start reported at 1,236.5, the
+    new plan's cost). Both callbacks are taken, so that the new plan's values arrive
+    with the next call."""
 
-    h.cbMipImprovingSolution.subscribe(on_improving)
+    def on_solution(event: Any) -> None:
+        values = np.array(event.data_out.mip_solution, dtype=np.float64)
+        if len(values) == model.num_cols:
+            found.offer(values, float(model.cost @ values + model.offset))
+
+    h.cbMipImprovingSolution.subscribe(on_solution)
+    h.cbMipSolution.subscribe(on_solution)
 
 
 def _subscribe_cancel(h: Any, cancel: Callable[[], bool]) -> None:
@@ -425,7 +434,7 @@ class HighsBackend:
             if options.incumbents is not None:
                 _subscribe_incumbents(h, options.incumbents)
             if options.found is not None:
-                _subscribe_found(h, options.found)
+                _subscribe_found(h, options.found, model)
             if options.time_limit is not None:
                 _subscribe_deadline(h, time.perf_counter() + options.time_limit, stopped)
             if options.cancel is not None:
