@@ -254,7 +254,8 @@ def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
     make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Given ``stop`` (the search runs beside branch and cut), the descent gets
-    ``SUBMIP_AFTER`` of the time, then the sub-MIP runs; without, it does not."""
+    ``SUBMIP_AFTER`` of the time, then the sub-MIP runs; without, or on a model over
+    ``SUBMIP_MAX_ROWS`` rows, it does not."""
     from optimizer import improve as improve_module
 
     calls: list[int] = []
@@ -275,3 +276,9 @@ def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
     )
     assert calls
     assert found is not None and _feasible(model.lp, found[1])
+    calls.clear()
+    monkeypatch.setattr(improve_module, "SUBMIP_MAX_ROWS", model.lp.num_rows - 1)
+    improve_module.search(
+        model, start[model.y.ravel()] > 0.5, time.perf_counter() + 2, stop=lambda: False
+    )
+    assert calls == []  # too large for the sub-MIP to pay
