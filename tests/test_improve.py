@@ -282,3 +282,30 @@ def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
         model, start[model.y.ravel()] > 0.5, time.perf_counter() + 2, stop=lambda: False
     )
     assert calls == []  # too large for the sub-MIP to pay
+
+
+def test_a_sub_mip_without_a_better_plan_for_long_stops(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sub-MIP is told to stop once ``SUBMIP_STALL`` seconds passed without a better
+    plan (since its start here), and not before."""
+    from optimizer import improve as improve_module
+    from optimizer.backends.highs import HighsBackend
+
+    asked: list[bool] = []
+    real = HighsBackend.solve
+
+    def records(self: HighsBackend, model: Any, options: Any) -> Any:
+        asked.append(options.cancel())
+        return real(self, model, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", records)
+    model = build(make(**WEEKLY))
+    for stall, stops in ((1e9, False), (-1.0, True)):
+        monkeypatch.setattr(improve_module, "SUBMIP_STALL", stall)
+        run = improve_module._Search(
+            model, np.ones(4, dtype=bool), time.perf_counter() + 60, 0, None, stop=lambda: False
+        )
+        asked.clear()
+        run.close_by_mip()
+        assert asked == [stops]
