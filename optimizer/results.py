@@ -282,8 +282,8 @@ def plain_decimals(values: np.ndarray) -> list[str]:
 
 def _int_texts(ints: np.ndarray) -> np.ndarray:
     """``str`` of each integer (an object array), each distinct value converted once: a
-    plan repeats few (generated l: 251,738 whole quantities, 4,679 distinct; 11 ms
-    instead of 78)."""
+    plan repeats few (generated l, seed 97: 251,738 whole non-zero quantities, 4,679
+    distinct; 11 ms instead of 47, best of 9)."""
     codes, distinct = pd.factorize(ints)
     texts: np.ndarray = np.array(list(map(str, distinct.tolist())), dtype=object)[codes]
     return texts
