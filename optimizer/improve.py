@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -389,7 +388,7 @@ class _Search:
         setups alone (977 of 4,862 on seed 97) the MIP is small enough for HiGHS's own
         heuristics to find them in the time: 4.854 M to 4.816 M in 20 s.
         """
-        from optimizer.backends.base import Incumbents, SolveOptions
+        from optimizer.backends.base import Incumbents, SolveOptions, SolveThread
         from optimizer.backends.highs import HighsBackend
 
         assert self.values is not None
@@ -419,38 +418,18 @@ class _Search:
             return time.perf_counter() - last[0] > SUBMIP_STALL
 
         stop = self.stop
-        cancelled = threading.Event()  # set when this thread is interrupted (Ctrl-C)
+        worker = SolveThread("soe-sub-mip")
         options = SolveOptions(
             time_limit=self.left() - RESTORE_SECONDS,
             mip_gap=SUBMIP_GAP,
             threads=self.lp.threads,
             start=start,
             found=Relay(),
-            cancel=lambda: cancelled.is_set() or stalled() or (stop is not None and stop()),
+            cancel=lambda: worker.cancelled.is_set() or stalled() or (stop is not None and stop()),
         )
-        outcome: dict[str, Any] = {}
-
-        def solve() -> None:
-            try:
-                outcome["solution"] = HighsBackend().solve(sub, options)
-            except BaseException as exc:  # re-raised in the caller's thread
-                outcome["error"] = exc
-
-        # in a thread of its own, as the branch and cut is: a Ctrl-C reaches this one
-        # while it waits, never inside one of HiGHS's callbacks, and stops the sub-MIP
-        # at its next check
-        worker = threading.Thread(target=solve, name="soe-sub-mip", daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.1)
-        except BaseException:
-            cancelled.set()
-            worker.join()
-            raise
-        if "error" in outcome:
-            raise outcome["error"]
-        solution = outcome["solution"]
+        worker.start(lambda: HighsBackend().solve(sub, options))
+        worker.wait()  # in a thread of its own, as the branch and cut is (Ctrl-C)
+        solution = worker.result()
         logger.debug(
             "sub-MIP over %d open setups: %s, %.2f -> %.2f (bound %.2f)",
             int(self.is_open.sum()),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,14 @@ import pandas as pd
 from formulations.allocation import AllocationModel, build
 from formulations.lp import LinearModel
 from optimizer.backends import Backend, Solution, SolveOptions, SolveStatus, get_backend
-from optimizer.backends.base import Basis, Incumbents, Limit, relative_gap, usable_cores
+from optimizer.backends.base import (
+    Basis,
+    Incumbents,
+    Limit,
+    SolveThread,
+    relative_gap,
+    usable_cores,
+)
 from optimizer.dataset import Dataset
 from optimizer.exceptions import BackendUnavailable, SoeError, SolverError, VerificationError
 from optimizer.heuristics import (
@@ -327,33 +333,24 @@ def _solve_concurrently(
         # setup-free LP gets both cores (the parallel simplex), the solver the plan
         first = _first_plan(model, backend, deadline, threads)
     found = Incumbents()  # the branch and cut's own better plans, for the search
-    cancelled = threading.Event()  # set when this thread is interrupted (Ctrl-C)
+    worker = SolveThread("soe-branch-and-cut")
     options = dataclasses.replace(
         _options(settings, deadline, log, first[0] if first else None, progress),
         incumbents=incumbents,
         found=found,
-        cancel=cancelled.is_set,
+        cancel=worker.cancelled.is_set,
         clock=began,
         bound_floor=first[3] if first else float("-inf"),
     )
-    outcome: dict[str, Any] = {}
-
-    def branch_and_cut() -> None:
-        try:
-            outcome["solution"] = backend.solve(lp, options)
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=branch_and_cut, name="soe-branch-and-cut", daemon=True)
-    worker.start()
+    worker.start(lambda: backend.solve(lp, options))
 
     def done() -> bool:
         """Whether the search may stop: the branch and cut has ended with the plan proven
         (or failed). Stopped by the time limit a round of cuts early (HiGHS's next round
         would end after it), it leaves the search the rest of the time."""
-        if worker.is_alive():
+        if worker.running:
             return False
-        solution = outcome.get("solution")
+        solution = worker.solution
         return solution is None or solution.status not in (
             SolveStatus.FEASIBLE,
             SolveStatus.NO_SOLUTION,
@@ -375,13 +372,11 @@ def _solve_concurrently(
                 warm=warm,
             )
     except BaseException:
-        cancelled.set()  # the branch and cut stops at its next check, not at the limit
+        worker.cancelled.set()  # the branch and cut stops at its next check, not at the limit
         raise
     finally:
         worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    solution = _with_floor(outcome["solution"], floor, settings.solve.mip_gap)
+    solution = _with_floor(worker.result(), floor, settings.solve.mip_gap)
     objective, values = incumbents.best()
     # on a tie the search's plan (HiGHS had taken it as its incumbent): it is an LP
     # optimum for its setups already, where the solver's copy would be polished again

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.generate import generate
 from formulations.allocation import build
 from optimizer import Dataset, load_dataset, plan
-from optimizer.backends.base import Incumbents
+from optimizer.backends.base import Incumbents, Solution, SolveStatus, SolveThread
 from optimizer.backends.highs import (
     DEADLINE_GRACE,
     HighsBackend,
@@ -291,3 +291,56 @@ def test_mip_progress_lines_count_from_the_plans_clock_and_keep_a_known_bound(
     highs._subscribe_progress(h, lines.append)  # no clock, no floor: HiGHS's own figures
     subscribed["better"](event(float("inf"), float("-inf")))
     assert lines == ["     7.0 s  better    no plan yet, no bound yet"]
+
+
+class _Interrupted(BaseException):
+    """Stands for Ctrl-C (a ``KeyboardInterrupt`` would stop pytest itself)."""
+
+
+def test_a_solve_thread_hands_back_its_result_or_its_error() -> None:
+
+    worker = SolveThread("test-ok")
+    worker.start(lambda: Solution(SolveStatus.OPTIMAL, objective=3.0))
+    worker.wait()
+    assert not worker.running and worker.result().objective == 3.0
+
+    def fails() -> Solution:
+        raise RuntimeError("solver crashed")
+
+    worker = SolveThread("test-error")
+    worker.start(fails)
+    worker.wait()
+    assert worker.solution is None
+    with pytest.raises(RuntimeError, match="solver crashed"):
+        worker.result()
+
+
+def test_an_interrupted_wait_cancels_the_solve_and_re_raises() -> None:
+    import threading
+    import time
+
+    worker = SolveThread("test-cancel")
+
+    def until_cancelled() -> Solution:
+        ends = time.perf_counter() + 30
+        while not worker.cancelled.is_set() and time.perf_counter() < ends:
+            threading.Event().wait(0.01)
+        return Solution(SolveStatus.NO_SOLUTION if worker.cancelled.is_set() else SolveStatus.ERROR)
+
+    worker.start(until_cancelled)
+    thread = worker._thread
+    assert thread is not None
+    real_join = thread.join
+    calls = []
+
+    def interrupted_once(timeout: float | None = None) -> None:
+        calls.append(timeout)
+        if len(calls) == 1:
+            raise _Interrupted
+        real_join(timeout)
+
+    thread.join = interrupted_once  # type: ignore[method-assign]
+    with pytest.raises(_Interrupted):
+        worker.wait()
+    assert worker.cancelled.is_set() and not worker.running
+    assert worker.result().status is SolveStatus.NO_SOLUTION  # stopped, not run to 30 s

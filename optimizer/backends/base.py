@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -127,6 +127,63 @@ class Incumbents:
         """Objective and values of the cheapest plan offered (``inf, None`` if none)."""
         with self._lock:
             return self._objective, self._values
+
+
+class SolveThread:
+    """A solve in a thread of its own, beside the caller's work (highspy releases
+    Python's lock while HiGHS runs): the branch and cut beside soe's search, the search's
+    sub-MIP. A Ctrl-C then reaches the caller's thread, never one of HiGHS's callbacks;
+    the solve's ``cancel`` asks :attr:`cancelled`, which the caller sets when
+    interrupted (:meth:`wait` does), so the solve stops at its next check."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.cancelled = threading.Event()
+        self._outcome: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self, solve: Callable[[], Solution]) -> None:
+        def run() -> None:
+            try:
+                self._outcome["solution"] = solve()
+            except BaseException as exc:  # re-raised in the caller's thread (result)
+                self._outcome["error"] = exc
+
+        self._thread = threading.Thread(target=run, name=self.name, daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def solution(self) -> Solution | None:
+        """The solve's result once it has ended; ``None`` before, or if it failed."""
+        return None if self.running else self._outcome.get("solution")
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def wait(self) -> None:
+        """Until the solve ends; interrupted, it cancels the solve, waits for it to stop
+        and re-raises."""
+        try:
+            while self.running:
+                assert self._thread is not None
+                self._thread.join(0.1)  # short waits: a Ctrl-C is taken between them
+        except BaseException:
+            self.cancelled.set()
+            self.join()
+            raise
+
+    def result(self) -> Solution:
+        """The solve's result once it has ended; its exception, raised here."""
+        self.join()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        solution: Solution = self._outcome["solution"]
+        return solution
 
 
 @dataclass(frozen=True)
