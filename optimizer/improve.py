@@ -12,9 +12,10 @@ affordable on models where branch and cut spends the whole time limit at the roo
    setups first; once ``STALL`` in a row fail, pairs (a lot moved one period earlier
    or later, or to another line of the product);
 3. beside branch and cut (:func:`search` with ``stop``), on models up to
-   ``SUBMIP_MAX_ROWS`` rows, after ``SUBMIP_AFTER`` of the time: a sub-MIP that keeps
-   every closed setup closed and lets HiGHS choose which of the open ones to keep
-   (:meth:`_Search.close_by_mip`), then the descent again from its plan, while time is
+   ``SUBMIP_MAX_ROWS`` rows, after ``SUBMIP_AFTER`` of the time: a sub-MIP that lets
+   HiGHS choose which of the open setups to keep and which of the ``SUBMIP_OPENINGS``
+   best-ranked closed ones to open, every other setup staying closed
+   (:meth:`_Search.sub_mip`), then the descent again from its plan, while time is
    left;
 4. when the descent stops, blocks of setups (one line, ``KICK_PERIODS`` periods) are
    re-chosen from the LP with them relaxed and the descent rerun, kept when cheaper.
@@ -67,7 +68,7 @@ materials cannot make; their reduced costs rank them first again after every mov
 
 SUBMIP_AFTER = 0.4
 """Share of the search's time (beside branch and cut) for the first descent; the
-sub-MIP over the open setups starts then. On generated m with setups (seed 97) the
+sub-MIP around its setups starts then. On generated m with setups (seed 97) the
 descent gains 0.3% from 25 s to 60 s; from its 60 s plan, the sub-MIP gained 0.8% in
 20 s (4.854 M to 4.816 M), from its 15 s plan 1.0% in 21 s: it pays from a plan whose
 setups are already good, and needs time (its first better plan came after 19-21 s)."""
@@ -87,13 +88,21 @@ setups. Under a 60 s limit it never applies (the first better plan on generated 
 after 19-21 s, and the sub-MIP has about 35 s); over longer ones it keeps the
 neighbourhood moving: at 300 s on seed 97, one sub-MIP found its last better plan at
 104 s and then searched its neighbourhood to the limit."""
+SUBMIP_OPENINGS = 200
+"""Closed setups the sub-MIP may also open: those the LP's reduced costs rank best for
+opening (:meth:`_Search.reduced_costs`, negative only), at most this many. Closing
+alone, the sub-MIP's own bound showed its neighbourhood spent: on generated m with
+setups (seed 97) 4.820 M, where the best plan known costs 4.783 M. With 200 openings, at
+60 s (one run each, against closing only): seed 22 2.34% against 2.81%, 51 1.95%
+against 3.04%, 71 1.83% against 2.71%, 97 1.55% against 1.62%. More make its MIP slower
+to a first plan: 300 found theirs at 55-58 s (seeds 22, 97), 600 none in the time."""
 SUBMIP_GAP = 1e-4
 """Relative gap at which a sub-MIP stops (its plan is then as good as that neighbourhood
 gets, for the purpose)."""
 RESTORE_SECONDS = 1.0
 """Kept back from a sub-MIP's time limit to re-solve the LP of the setups it chose."""
 
-SUBMIP_FOUND = "sub-MIP over the open setups"
+SUBMIP_FOUND = "sub-MIP around the plan's setups"
 """What :data:`Report` is told of a plan the sub-MIP found as it went: a plan of the
 model, but not yet the LP optimum of its setups (the search solves that LP after)."""
 
@@ -263,7 +272,7 @@ def search(
 
     A descent (:class:`_Search`) first. Beside branch and cut (``stop`` given) and up
     to ``SUBMIP_MAX_ROWS`` rows, the descent gets ``SUBMIP_AFTER`` of the time; then
-    sub-MIPs over the open setups (:meth:`_Search.close_by_mip`), each followed by the
+    sub-MIPs around the plan's setups (:meth:`_Search.sub_mip`), each followed by the
     descent from its plan, while they find better plans and time is left. Then, for as
     long again as the first descent at most (until ``deadline`` when ``stop`` is given),
     iterated: the setups of one line in a few periods are re-chosen from the LP with
@@ -280,7 +289,7 @@ def search(
         run.deadline = began + SUBMIP_AFTER * (deadline - began)
     run.descend()
     run.deadline = deadline
-    while sub_mip and run.left() >= SUBMIP_MIN_SECONDS and run.close_by_mip():
+    while sub_mip and run.left() >= SUBMIP_MIN_SECONDS and run.sub_mip():
         run.descend()
     if stop is None:
         # before branch and cut, kicks get as long as the first descent took, at most:
@@ -374,27 +383,30 @@ class _Search:
         values[self.ycols] = self.is_open.astype(np.float64)
         self.report(values, self.cost + self.model.lp.offset, "setup local search")
 
-    def close_by_mip(self) -> bool:
-        """Re-choose the open setups by a MIP: every closed setup stays closed, HiGHS
-        decides which open ones to keep (and the plan with them), from the current plan,
-        until the time left (less ``RESTORE_SECONDS``) or ``stop``. Its better plans go
-        to ``report`` as it finds them; its last one's setups are then taken and their
-        LP solved. Whether the plan got cheaper.
+    def sub_mip(self) -> bool:
+        """Re-choose the setups near the current plan by a MIP: HiGHS decides which
+        open setups to keep and which of the :data:`SUBMIP_OPENINGS` closed ones ranked
+        best for opening to open (and the plan with them), every other setup staying
+        closed, from the current plan, until the time left (less ``RESTORE_SECONDS``) or
+        ``stop``. Its better plans go to ``report`` as it finds them; its last one's
+        setups are then taken and their LP solved. Whether the plan got cheaper.
 
-        A plan of this MIP is a plan of the model (the same rows, setups only closed).
-        Closing setups one at a time, the descent misses plans that close many at once
-        and move their lots; branch and cut on the whole model finds them only after its
-        root cuts (generated m with setups: after 108 s of HiGHS alone). Over the open
-        setups alone (977 of 4,862 on seed 97) the MIP is small enough for HiGHS's own
-        heuristics to find them in the time: 4.854 M to 4.816 M in 20 s.
+        A plan of this MIP is a plan of the model (the same rows, some setups fixed
+        closed). One setup at a time, the descent misses plans that close many at once
+        and move their lots, or open some and close others; branch and cut on the
+        whole model finds them only after its root cuts (generated m with setups: after
+        108 s of HiGHS alone). Over the open setups (977 of 4,862 on seed 97) and a few
+        hundred more, the MIP is small enough for HiGHS's own heuristics to find them in
+        the time: 4.854 M to 4.816 M in 20 s over the open setups alone.
         """
         from optimizer.backends.base import Incumbents, SolveOptions, SolveThread
         from optimizer.backends.highs import HighsBackend
 
         assert self.values is not None
         lp = self.model.lp
+        free = self.is_open | self.openings()
         upper = lp.upper.copy()
-        upper[self.ycols[~self.is_open]] = 0.0
+        upper[self.ycols[~free]] = 0.0
         sub = dataclasses.replace(lp, upper=upper)
         start = self.values.copy()
         start[self.ycols] = self.is_open.astype(np.float64)
@@ -431,8 +443,9 @@ class _Search:
         worker.wait()  # in a thread of its own, as the branch and cut is (Ctrl-C)
         solution = worker.result()
         logger.debug(
-            "sub-MIP over %d open setups: %s, %.2f -> %.2f (bound %.2f)",
+            "sub-MIP over %d open and %d closed setups: %s, %.2f -> %.2f (bound %.2f)",
             int(self.is_open.sum()),
+            int((free & ~self.is_open).sum()),
             solution.status.value,
             before,
             solution.objective,
@@ -454,6 +467,18 @@ class _Search:
         self.cost, self.values, self.duals = res
         self.found()
         return True
+
+    def openings(self) -> np.ndarray:
+        """The closed setups (a mask over ``ycols``) the sub-MIP may open: the
+        :data:`SUBMIP_OPENINGS` whose opening the LP's reduced costs price lowest,
+        among those priced below zero."""
+        out = np.zeros(len(self.ycols), dtype=bool)
+        if SUBMIP_OPENINGS <= 0 or self.values is None:
+            return out
+        rc = self.reduced_costs()
+        closed = np.flatnonzero(~self.is_open & self.allowed & (rc < 0))
+        out[closed[np.argsort(rc[closed], kind="stable")[:SUBMIP_OPENINGS]]] = True
+        return out
 
     def fix(self, cols: np.ndarray) -> None:
         """Bounds of setups ``cols`` (positions in ``ycols``) to their ``is_open``, and

@@ -785,6 +785,11 @@ def test_replace_keeps_the_warnings_about_what_was_read(tmp_path: Path) -> None:
     assert ds.replace(settings=ds.settings.with_overrides(solve__solver="cbc")).warnings == (
         ds.warnings
     )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same settings (soe plan without overrides)
+        same = ds.replace(settings=ds.settings.with_overrides(solve__solver=None), name="copy")
+    assert same.warnings == ds.warnings and same.settings == ds.settings
+    assert same.name == "copy" and same.products is ds.products
     # a replaced table's warnings come from its re-validation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -185,7 +185,7 @@ def test_the_search_goes_on_from_a_cheaper_plan_found_elsewhere(
 
 
 def test_the_sub_mip_over_every_setup_is_the_milp(make: Callable[..., Dataset]) -> None:
-    """With every setup open, :meth:`close_by_mip`'s neighbourhood is the whole model:
+    """With every setup open, :meth:`sub_mip`'s neighbourhood is the whole model:
     its plan costs the MILP's optimum, found by CBC on its own."""
     from optimizer import improve as improve_module
     from optimizer.backends import SolveOptions
@@ -209,32 +209,35 @@ def test_the_sub_mip_over_every_setup_is_the_milp(make: Callable[..., Dataset]) 
             report=report,
         )
         before = run.cost
-        assert run.close_by_mip() == (before + lp.offset > optimum.objective + 1e-6)
+        assert run.sub_mip() == (before + lp.offset > optimum.objective + 1e-6)
         assert run.cost + lp.offset == pytest.approx(optimum.objective, rel=1e-6, abs=1e-6)
         assert seen
         for values, obj, _ in seen:
             assert _feasible(lp, values)
             assert float(lp.cost @ values + lp.offset) == pytest.approx(obj, rel=1e-9)
         assert {what for *_, what in seen} <= {
-            "sub-MIP over the open setups",
+            improve_module.SUBMIP_FOUND,
             "setup local search",
         }
 
 
-def test_the_sub_mip_only_closes_setups(make: Callable[..., Dataset]) -> None:
-    """Closed setups stay closed, even where opening one pays (W1, the model's optimum,
-    110); the plan is the best with setups among the open ones (every subset priced
-    here) and the LP optimum of its setups."""
+def test_without_openings_the_sub_mip_only_closes_setups(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no openings allowed, closed setups stay closed, even where opening one pays
+    (W1, the model's optimum, 110); the plan is the best with setups among the open
+    ones (every subset priced here) and the LP optimum of its setups."""
     from itertools import product as subsets
 
     from optimizer import improve as improve_module
 
+    monkeypatch.setattr(improve_module, "SUBMIP_OPENINGS", 0)
     model = build(make(**WEEKLY))
     lp = model.lp
     is_open = np.array([False, True, True, True])  # weekly lots from W2: W1 goes short
     run = improve_module._Search(model, is_open, time.perf_counter() + 60, 0, None)
     assert run.cost + lp.offset == pytest.approx(1150.0)  # 3 setups + 1,000 short in W1
-    assert run.close_by_mip()
+    assert run.sub_mip()
     assert not (run.is_open & ~is_open).any()
 
     def cost_of(pattern: np.ndarray) -> float:
@@ -247,7 +250,41 @@ def test_the_sub_mip_only_closes_setups(make: Callable[..., Dataset]) -> None:
     assert run.is_open.tolist() == [False, True, False, False]
     assert run.cost + lp.offset == pytest.approx(1080.0)
     assert cost_of(run.is_open) == pytest.approx(run.cost, rel=1e-9)
-    assert not run.close_by_mip()  # nothing left to gain in that neighbourhood
+    assert not run.sub_mip()  # nothing left to gain in that neighbourhood
+
+
+def test_the_sub_mip_opens_the_closed_setups_ranked_best(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sub-MIP may also open the ``SUBMIP_OPENINGS`` closed setups whose opening
+    the LP's reduced costs price lowest, and only those. WEEKLY from weekly lots in
+    W2-W4 (1,150: W1 goes short): opening W1 pays most, and with it the sub-MIP reaches
+    the model's optimum, one lot of 40 in W1 (110). From a lot in W4 alone, with one
+    opening allowed, only the best-ranked closed setup may open."""
+    from optimizer import improve as improve_module
+
+    model = build(make(**WEEKLY))
+    lp = model.lp
+    run = improve_module._Search(
+        model, np.array([False, True, True, True]), time.perf_counter() + 60, 0, None
+    )
+    assert run.openings().tolist() == [True, False, False, False]
+    assert run.sub_mip()
+    assert run.is_open.tolist() == [True, False, False, False]
+    assert run.cost + lp.offset == pytest.approx(110.0)
+
+    monkeypatch.setattr(improve_module, "SUBMIP_OPENINGS", 1)
+    late = np.array([False, False, False, True])
+    run = improve_module._Search(model, late, time.perf_counter() + 60, 0, None)
+    rc = run.reduced_costs()
+    best = int(np.argmin(np.where(late, np.inf, rc)))
+    assert rc[best] < 0
+    assert run.openings().tolist() == [i == best for i in range(4)]
+    assert run.sub_mip()
+    assert not (run.is_open & ~late & (np.arange(4) != best)).any()
+    # nothing closed is priced below zero once every setup is open: no openings
+    run = improve_module._Search(model, np.ones(4, dtype=bool), time.perf_counter() + 60, 0, None)
+    assert not run.openings().any()
 
 
 def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
@@ -259,13 +296,13 @@ def test_the_search_runs_the_sub_mip_beside_branch_and_cut(
     from optimizer import improve as improve_module
 
     calls: list[int] = []
-    real = improve_module._Search.close_by_mip
+    real = improve_module._Search.sub_mip
 
     def spy(self: improve_module._Search) -> bool:
         calls.append(int(self.is_open.sum()))
         return real(self)
 
-    monkeypatch.setattr(improve_module._Search, "close_by_mip", spy)
+    monkeypatch.setattr(improve_module._Search, "sub_mip", spy)
     monkeypatch.setattr(improve_module, "SUBMIP_MIN_SECONDS", 0.5)
     model = build(make(**TIGHT))
     start = idle_plan(model)
@@ -307,5 +344,5 @@ def test_a_sub_mip_without_a_better_plan_for_long_stops(
             model, np.ones(4, dtype=bool), time.perf_counter() + 60, 0, None, stop=lambda: False
         )
         asked.clear()
-        run.close_by_mip()
+        run.sub_mip()
         assert asked == [stops]
