@@ -71,7 +71,8 @@ SUBMIP_AFTER = 0.4
 sub-MIP around its setups starts then. On generated m with setups (seed 97) the
 descent gains 0.3% from 25 s to 60 s; from its 60 s plan, the sub-MIP gained 0.8% in
 20 s (4.854 M to 4.816 M), from its 15 s plan 1.0% in 21 s: it pays from a plan whose
-setups are already good, and needs time (its first better plan came after 19-21 s)."""
+setups are already good, and needs time (its first better plan came after 19-21 s;
+with :data:`SUBMIP_OPENINGS`, 19-26 s)."""
 SUBMIP_MIN_SECONDS = 15.0
 """No sub-MIP starts with less time left than this: on generated m its first better
 plan came after 19-21 s."""
@@ -84,8 +85,8 @@ more memory)."""
 SUBMIP_STALL = 30.0
 """A sub-MIP that found no better plan for this long (since it started, or since its
 last one) stops, and the descent goes on from its plan, then a sub-MIP over the new open
-setups. Under a 60 s limit it never applies (the first better plan on generated m came
-after 19-21 s, and the sub-MIP has about 35 s); over longer ones it keeps the
+setups. Under a 60 s limit it hardly applies (the first better plan on generated m came
+19-26 s after the sub-MIP's start, and the sub-MIP has about 35 s); over longer ones it keeps the
 neighbourhood moving: at 300 s on seed 97, one sub-MIP found its last better plan at
 104 s and then searched its neighbourhood to the limit."""
 SUBMIP_OPENINGS = 200
@@ -93,9 +94,10 @@ SUBMIP_OPENINGS = 200
 opening (:meth:`_Search.reduced_costs`, negative only), at most this many. Closing
 alone, the sub-MIP's own bound showed its neighbourhood spent: on generated m with
 setups (seed 97) 4.820 M, where the best plan known costs 4.783 M. With 200 openings, at
-60 s (one run each, against closing only): seed 22 2.34% against 2.81%, 51 1.95%
-against 3.04%, 71 1.83% against 2.71%, 97 1.55% against 1.62%. More make its MIP slower
-to a first plan: 300 found theirs at 55-58 s (seeds 22, 97), 600 none in the time."""
+60 s (two or three runs, against one closing only): seed 22 2.34-2.59% against 2.81%,
+51 1.95-2.03% against 3.04%, 71 1.81-1.83% against 2.71%, 97 1.38-1.55% against 1.62%.
+More make its MIP slower to a first plan: 300 found theirs at 55-58 s (seeds 22, 97),
+600 none in the time."""
 SUBMIP_GAP = 1e-4
 """Relative gap at which a sub-MIP stops (its plan is then as good as that neighbourhood
 gets, for the purpose)."""

@@ -258,9 +258,10 @@ def test_the_sub_mip_opens_the_closed_setups_ranked_best(
 ) -> None:
     """The sub-MIP may also open the ``SUBMIP_OPENINGS`` closed setups whose opening
     the LP's reduced costs price lowest, and only those. WEEKLY from weekly lots in
-    W2-W4 (1,150: W1 goes short): opening W1 pays most, and with it the sub-MIP reaches
-    the model's optimum, one lot of 40 in W1 (110). From a lot in W4 alone, with one
-    opening allowed, only the best-ranked closed setup may open."""
+    W2-W4 (1,150: W1 goes short): W1, the one closed setup, is priced below zero, and
+    with it the sub-MIP reaches the model's optimum, one lot of 40 in W1 (110). From a
+    lot in W4 alone, with one opening allowed, only the best-ranked closed setup may
+    open."""
     from optimizer import improve as improve_module
 
     model = build(make(**WEEKLY))
