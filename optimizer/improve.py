@@ -84,9 +84,11 @@ the plan ended at 36.9 M against 32.8 M with the descent going on instead (and 0
 more memory)."""
 SUBMIP_STALL = 30.0
 """A sub-MIP that found no better plan for this long (since it started, or since its
-last one) stops, and the descent goes on from its plan, then a sub-MIP over the new open
-setups. Under a 60 s limit it hardly applies (the first better plan on generated m came
-19-26 s after the sub-MIP's start, and the sub-MIP has about 35 s); over longer ones it keeps the
+last one) stops, and the descent goes on from its plan, then a sub-MIP around the new
+setups. Under a 60 s limit it hardly applies: on generated m the sub-MIP starts at about
+26 s and its first better plan came 19-26 s later (seed 97: 24.9 s, after which the time
+limit's rule for a step that would overrun it stopped the sub-MIP, and the descent took
+the plan from 4.847 M to 4.821 M in the last 9 s). Over longer limits it keeps the
 neighbourhood moving: at 300 s on seed 97, one sub-MIP found its last better plan at
 104 s and then searched its neighbourhood to the limit."""
 SUBMIP_OPENINGS = 200

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from optimizer import Dataset, DatasetError, DatasetWarning, Settings, load_dataset
+from optimizer import dataset as dataset_module
 from tests.conftest import BASE, DATA, write_tables
 
 # (case id, tables replaced in BASE (None removes a file), expected (file, row, column, words))
@@ -758,7 +759,9 @@ def test_replace_validates_settings_and_name(make: Callable[..., Dataset]) -> No
             ds.replace(name=123, **changes)
 
 
-def test_replace_keeps_the_warnings_about_what_was_read(tmp_path: Path) -> None:
+def test_replace_keeps_the_warnings_about_what_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A what-if of a dataset whose reading warned (an unknown file, rows left out) had
     no warnings, and its plan's summary none either."""
     folder = _broken_folder(
@@ -785,9 +788,18 @@ def test_replace_keeps_the_warnings_about_what_was_read(tmp_path: Path) -> None:
     assert ds.replace(settings=ds.settings.with_overrides(solve__solver="cbc")).warnings == (
         ds.warnings
     )
-    with warnings.catch_warnings():
+    checked: list[object] = []
+    real = dataset_module._validate_settings
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        checked.append(args[0])
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as patch, warnings.catch_warnings():
+        patch.setattr(dataset_module, "_validate_settings", spy)
         warnings.simplefilter("error")  # the same settings (soe plan without overrides)
         same = ds.replace(settings=ds.settings.with_overrides(solve__solver=None), name="copy")
+    assert checked == []  # equal settings are not validated and checked again
     assert same.warnings == ds.warnings and same.settings == ds.settings
     assert same.name == "copy" and same.products is ds.products
     # a replaced table's warnings come from its re-validation

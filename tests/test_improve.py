@@ -283,7 +283,7 @@ def test_the_sub_mip_opens_the_closed_setups_ranked_best(
     assert run.openings().tolist() == [i == best for i in range(4)]
     assert run.sub_mip()
     assert not (run.is_open & ~late & (np.arange(4) != best)).any()
-    # nothing closed is priced below zero once every setup is open: no openings
+    # an open setup is never an opening, whatever its reduced cost
     run = improve_module._Search(model, np.ones(4, dtype=bool), time.perf_counter() + 60, 0, None)
     assert not run.openings().any()
 
