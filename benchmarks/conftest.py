@@ -141,3 +141,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 parts += f"; outside the solver {outside:.3f} s = {outside / figures['solve']:.1%}"
                 parts += " of the solve"
             tr.write_line(f"{size} phases: {parts}")
+    for size in sizes:
+        soe = TIMES.get((size, "soe"), {})
+        if soe.get("solver"):
+            tr.write_line(
+                f"{size} end to end (soe plan --no-report, in this process): the solver"
+                f" {soe['solver']:.3f} s (summary.json's solve_seconds), everything else"
+                f" {soe['outside']:.3f} s = {soe['outside'] / soe['solver']:.1%} of it"
+                " (median over the rounds)"
+            )
