@@ -143,6 +143,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             tr.write_line(f"{size} phases: {parts}")
     for size in sizes:
         soe = TIMES.get((size, "soe"), {})
+        if soe.get("integers"):
+            bound, gap = soe.get("bound"), soe.get("gap")
+            tr.write_line(
+                f"{size} MILP ({soe['integers']:,} integer variables): soe's plan"
+                f" {soe['objective']:,.2f}, "
+                + (f"its bound {bound:,.2f}, gap {gap:.2%}" if gap is not None else "no bound")
+                + f" ({soe['status']}, summary.json)"
+            )
         if soe.get("solver"):
             tr.write_line(
                 f"{size} end to end (soe plan --no-report, in this process): the solver"

@@ -214,6 +214,9 @@ def test_end_to_end(
         seconds=benchmark.stats.stats.median if benchmark.stats else seconds,
         objective=summary["objective"],
         status=summary["status"],
+        bound=summary["bound"],
+        gap=summary["gap"],
+        integers=summary["integer_variables"],
     )
     if benchmark.stats and len(solver) == warmup + rounds:
         walls = benchmark.stats.stats.data
