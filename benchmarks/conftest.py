@@ -133,6 +133,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                     f" baseline's model {base['solve_seconds']:.2f} s (solver time only) |"
                     f" {base['solve_seconds'] / soe['seconds']:.1f}x"
                 )
+    for size in sizes:
+        whatif = TIMES.get((size, "whatif"), {})
+        if whatif.get("cold") and whatif.get("warm"):
+            cold, warm = whatif["cold"], whatif["warm"]
+            tr.write_line(
+                f"{size} what-if ({whatif['what']}): plan() from scratch {cold:.3f} s,"
+                f" from the plan's basis {warm:.3f} s, {cold / warm:.1f}x;"
+                f" objective {whatif['cold_objective']:,.2f} (the plan's"
+                f" {whatif['plan_objective']:,.2f})"
+            )
     for (size, what), figures in sorted(TIMES.items()):
         if what == "phases":
             parts = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())

@@ -18,6 +18,7 @@ import pytest
 from benchmarks.generate import generate
 from formulations.allocation import build
 from optimizer.analysis.duals import shadow_prices
+from optimizer.backends import base
 from optimizer.backends.base import Basis, SolveOptions, SolveStatus
 from optimizer.backends.highs import HighsBackend
 from optimizer.dataset import Dataset, load_dataset
@@ -71,10 +72,120 @@ def test_a_basis_of_another_shape_is_ignored(small: Dataset, tmp_path: Path) -> 
     foreign = highs.solve(build(other).lp, SolveOptions(want_basis=True)).basis
     lp = build(small).lp
     assert foreign is not None and not foreign.fits(lp)
+    # another dataset, not a what-if of this one: too little in common to start from
+    assert foreign.for_model(lp) is None
     cold = highs.solve(lp, SolveOptions())
     warm = highs.solve(lp, SolveOptions(basis=foreign))
     assert warm.status is SolveStatus.OPTIMAL
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def _no_overtime(ds: Dataset, line: str, period: int) -> Dataset:
+    """``ds`` with ``line``'s overtime taken away in its period at position ``period``
+    (its overtime column for that week goes: the model has one column fewer)."""
+    week = ds.periods["period"].iloc[period]
+    hours = float(ds.lines.set_index("line").loc[line, "hours"])
+    row = pd.DataFrame(
+        {"line": [line], "period": [week], "hours": [hours], "overtime_hours": [0.0]}
+    )
+    return ds.replace(line_calendar=pd.concat([ds.line_calendar, row], ignore_index=True))
+
+
+@pytest.mark.parametrize("period", [1, 3])
+def test_a_what_if_of_another_shape_starts_from_what_it_shares(
+    small: Dataset, period: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A what-if that takes a column away (a line-week's overtime) no longer fits the
+    plan's basis position by position; matched by label, it still starts the what-if,
+    which reaches the same optimum as from scratch in far fewer iterations. In the
+    second period the column was at its bound; in the fourth it was basic, so what is
+    left of the basis is one basic column short, which HiGHS makes good (``alien``).
+    (Size s is under the size from which soe matches bases: the test lowers it.)"""
+    monkeypatch.setattr(base, "MATCH_MIN_ROWS", 0)
+    model = build(small)
+    highs = HighsBackend()
+    first = highs.solve(model.lp, SolveOptions(want_basis=True))
+    assert first.basis is not None
+    overtime = model.lp.variables["overtime"]
+    at = overtime.start + int(np.flatnonzero(overtime.index["line"] == "L03")[period])
+    assert (first.basis.col_status[at] == 1) == (period == 3)
+    changed = build(_no_overtime(small, "L03", period)).lp
+    assert changed.num_cols == model.lp.num_cols - 1
+    assert not first.basis.fits(changed)
+    mapped = first.basis.for_model(changed)
+    assert mapped is not None and mapped.alien
+    assert len(mapped.col_status) == changed.num_cols
+    assert len(mapped.row_status) == changed.num_rows
+    basic = int((mapped.col_status == 1).sum() + (mapped.row_status == 1).sum())
+    assert basic == changed.num_rows - (period == 3)
+    cold = highs.solve(changed, SolveOptions())
+    warm = highs.solve(changed, SolveOptions(basis=first.basis))
+    assert warm.status is SolveStatus.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations * 5 < cold.iterations
+
+
+def test_a_basis_is_matched_by_label_block_by_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shared members keep their status and the bounds the basis was found under; a
+    column it does not know starts at its own finite bound, a row with its slack
+    basic; a block whose labels repeat is left to those defaults."""
+    monkeypatch.setattr(base, "MATCH_MIN_ROWS", 0)
+    from formulations.lp import Block, LinearModel
+
+    def model(cols: list[str], rows: list[str], lower: list[float], dup: int) -> LinearModel:
+        n, m = len(cols) + dup, len(rows)
+        variables = {"x": Block("x", 0, len(cols), pd.DataFrame({"k": cols}))}
+        if dup:  # a block with the same label twice
+            variables["d"] = Block("d", len(cols), dup, pd.DataFrame({"k": ["same"] * dup}))
+        return LinearModel(
+            cost=np.zeros(n),
+            lower=np.array(lower + [0.0] * dup),
+            upper=np.full(n, 10.0),
+            integer=np.zeros(n, dtype=bool),
+            row_lower=np.zeros(m),
+            row_upper=np.ones(m),
+            a_start=np.zeros(n + 1, dtype=np.int64),
+            a_index=np.zeros(0, dtype=np.int64),
+            a_value=np.zeros(0),
+            variables=variables,
+            constraints={"r": Block("r", 0, m, pd.DataFrame({"k": rows}))},
+        )
+
+    labels = [f"a{i}" for i in range(30)]
+    old = model(labels, ["r1", "r2"], [0.0] * 30, 2)
+    status = np.array([1, 2, 0] * 10 + [1, 2], dtype=np.int8)
+    basis = Basis(
+        col_status=status,
+        row_status=np.array([0, 2], dtype=np.int8),
+        lower=np.arange(32.0) - 50,  # the bounds it was found under: not the model's
+        upper=np.arange(32.0) + 50,
+        variables=old.variables,
+        constraints=old.constraints,
+    )
+    assert basis.for_model(old) is basis  # it fits
+    # a0 gone, "new" added (lower bound 3), the rest in reverse order; a row added
+    kept = labels[1:][::-1]
+    new = model([*kept, "new"], ["r2", "r0", "r1"], [0.0] * 29 + [3.0], 2)
+    got = basis.for_model(new)
+    assert got is not None and got.alien
+    at = [int(k[1:]) for k in kept]  # each kept label's column in the old model
+    assert got.col_status[:29].tolist() == status[at].tolist()
+    assert got.lower[:29].tolist() == (np.array(at) - 50.0).tolist()
+    assert got.upper[:29].tolist() == (np.array(at) + 50.0).tolist()
+    assert (got.col_status[29], got.lower[29], got.upper[29]) == (0, 3.0, 10.0)  # its own
+    assert got.col_status[30:].tolist() == [0, 0]  # repeated labels: not matched
+    assert got.row_status.tolist() == [2, 1, 0]
+    # sharing under 90% of the columns: another dataset, no start
+    other = model(labels[:25] + [f"b{i}" for i in range(5)], ["r1"], [0.0] * 30, 2)
+    assert basis.for_model(other) is None
+    # a model under MATCH_MIN_ROWS rows is solved from scratch instead
+    monkeypatch.setattr(base, "MATCH_MIN_ROWS", new.num_rows + 1)
+    assert basis.for_model(new) is None
+    monkeypatch.setattr(base, "MATCH_MIN_ROWS", 0)
+    # without its model's labels, a basis starts only a model of its own shape
+    smaller = model(labels[1:], ["r1"], [0.0] * 29, 2)
+    assert basis.for_model(smaller) is not None
+    assert dataclasses.replace(basis, variables={}).for_model(smaller) is None
 
 
 def test_report_duals_are_the_same_warm_or_cold(small: Dataset) -> None:

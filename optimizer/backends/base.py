@@ -12,14 +12,15 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-from formulations.lp import LinearModel
+from formulations.lp import Block, LinearModel
 
 logger = logging.getLogger("optimizer.solver")
 
@@ -59,32 +60,131 @@ class Capabilities:
     """Takes plans found elsewhere while its MIP search runs (:class:`Incumbents`)."""
 
 
+SHARED_COLUMNS = 0.9
+"""The share of a model's columns a basis of another model must have (matched by
+label) to start it: a what-if of the same dataset shares all but a few (generated l
+with a line down for a week and a receipt a week late: all but one; 10% more forecast:
+99.9%)."""
+
+
+MATCH_MIN_ROWS = 2_000
+"""Models with fewer rows are not started from a basis matched by label: matching
+takes longer than they take to solve (generated s, 400 rows: a what-if in 0.034 s from
+scratch, 0.059 s from the matched basis; m, 6,000 rows: 0.20 s and 0.10 s)."""
+
+
 @dataclass(frozen=True)
 class Basis:
     """An optimal simplex basis of an LP: the status of every column and row, in
     HiGHS's codes (0 at lower bound, 1 basic, 2 at upper bound, 3 zero, 4 nonbasic),
     with the column bounds it was found under.
 
-    It warm-starts an LP with the same columns and rows whose bounds, costs or row
-    bounds differ (the report's dual LP, a what-if): the solver starts from it under
-    ``lower``/``upper``, then moves to the new bounds, a few hundred iterations
-    instead of a solve from scratch.
+    It warm-starts an LP whose bounds, costs or row bounds differ (the report's dual
+    LP, a what-if): the solver starts from it under ``lower``/``upper``, then moves to
+    the new bounds, a few hundred iterations instead of a solve from scratch. A model
+    with other columns or rows (a what-if that takes a line-week's overtime away, adds
+    an order of a new tier) starts from what it shares with the basis's model, matched
+    by the blocks' labels (:meth:`for_model`).
     """
 
     col_status: np.ndarray
     row_status: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    variables: Mapping[str, Block] = field(default_factory=dict)
+    """The column blocks of the model it was found on (that model's own objects, not
+    copies), ``{}`` if unknown."""
+    constraints: Mapping[str, Block] = field(default_factory=dict)
+    """Its row blocks, likewise."""
+    alien: bool = False
+    """Put together by label (:meth:`for_model`): it may have more or fewer basic
+    columns and rows than the model has rows, which the solver then makes good."""
 
     def fits(self, model: LinearModel) -> bool:
-        """Whether the basis can start ``model``: the same columns, and the same rows or
-        rows added after them (a lexicographic stage's limit; their slacks start basic)."""
-        return len(self.col_status) == model.num_cols and len(self.row_status) <= model.num_rows
+        """Whether the basis can start ``model`` as it is: the same columns, and the same
+        rows or rows added after them (a lexicographic stage's limit; their slacks start
+        basic); where both know their blocks, each block of the basis in the same place
+        in ``model``."""
+        if len(self.col_status) != model.num_cols or len(self.row_status) > model.num_rows:
+            return False
+        if not self.variables or not model.variables:
+            return True
+        return _same_places(self.variables, model.variables) and _same_places(
+            self.constraints, model.constraints
+        )
+
+    def for_model(self, model: LinearModel) -> Basis | None:
+        """A basis to start ``model`` from: this one where it :meth:`fits`, else one put
+        together from the statuses and bounds of the columns and rows ``model`` shares
+        with this basis's model, matched block by block by their labels (a block whose
+        labels are not unique is left out). Columns it does not share start at a finite
+        bound of their own (at zero if free), rows it does not share with their slacks
+        basic. ``None`` if either does not know its blocks, if ``model`` has fewer than
+        :data:`MATCH_MIN_ROWS` rows, or if they share less than
+        :data:`SHARED_COLUMNS` of ``model``'s columns (another dataset, not a what-if of
+        this one: from a generated l's basis another seed's l took 10.4 s, where it
+        solves in 5.5 s from scratch, sharing 66% of its columns)."""
+        if self.fits(model):
+            return self
+        if not self.variables or not model.variables or model.num_rows < MATCH_MIN_ROWS:
+            return None
+        shared = list(_shared(model.variables, self.variables))
+        if sum(len(new) for new, _ in shared) < SHARED_COLUMNS * model.num_cols:
+            return None
+        col_status = np.where(
+            np.isfinite(model.lower), 0, np.where(np.isfinite(model.upper), 2, 3)
+        ).astype(self.col_status.dtype)
+        lower, upper = model.lower.copy(), model.upper.copy()
+        for new, old in shared:
+            col_status[new] = self.col_status[old]
+            lower[new], upper[new] = self.lower[old], self.upper[old]
+        row_status = np.ones(model.num_rows, dtype=self.row_status.dtype)
+        for new, old in _shared(model.constraints, self.constraints):
+            row_status[new] = self.row_status[old]
+        return Basis(
+            col_status,
+            row_status,
+            lower,
+            upper,
+            variables=model.variables,
+            constraints=model.constraints,
+            alien=True,
+        )
 
     def rows_for(self, model: LinearModel) -> np.ndarray:
         """Row statuses for ``model``: rows added after this basis's are basic (1)."""
         extra = model.num_rows - len(self.row_status)
         return np.concatenate([self.row_status, np.ones(extra, dtype=self.row_status.dtype)])
+
+
+def _same_places(blocks: Mapping[str, Block], other: Mapping[str, Block]) -> bool:
+    """Whether every block of ``blocks`` is in ``other`` at the same rows or columns."""
+    for name, block in blocks.items():
+        there = other.get(name)
+        if there is None or (there.start, there.size) != (block.start, block.size):
+            return False
+    return True
+
+
+def _shared(
+    blocks: Mapping[str, Block], old: Mapping[str, Block]
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """For each block of ``blocks`` also in ``old`` with the same label columns: the
+    positions (columns or rows) of its members that ``old``'s block has too, and
+    theirs there."""
+    for name, block in blocks.items():
+        before = old.get(name)
+        if before is None or block.size == 0 or before.size == 0:
+            continue
+        labels = list(block.index.columns)
+        if not labels or labels != list(before.index.columns):
+            continue
+        known = pd.MultiIndex.from_frame(before.index)
+        if not known.is_unique:
+            continue
+        at = known.get_indexer(pd.MultiIndex.from_frame(block.index))
+        hit = np.flatnonzero(at >= 0)
+        yield block.start + hit, before.start + at[hit]
 
 
 class Incumbents:

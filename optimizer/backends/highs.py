@@ -400,9 +400,9 @@ class HighsBackend:
                 h.setOptionValue("presolve", "on")
                 h.setOptionValue("solver", "ipm")
 
-        warm = options.basis if options.basis is not None and not model.is_mip else None
-        if warm is not None and not warm.fits(model):
-            warm = None
+        warm = None
+        if options.basis is not None and not model.is_mip:
+            warm = options.basis.for_model(model)
         crash = None
         staged = np.zeros(0, dtype=np.int32)
         if warm is None and not model.is_mip and options.lp_method != "ipm":
@@ -542,7 +542,14 @@ def _get_basis(
     )
     col_status[basic[basic >= 0]] = 1
     row_status[-1 - basic[basic < 0]] = 1
-    return Basis(col_status, row_status, lower=model.lower.copy(), upper=model.upper.copy())
+    return Basis(
+        col_status,
+        row_status,
+        lower=model.lower.copy(),
+        upper=model.upper.copy(),
+        variables=model.variables,
+        constraints=model.constraints,
+    )
 
 
 def _nonbasic_status(
@@ -570,14 +577,19 @@ def _with_bounds(model: LinearModel, basis: Basis) -> LinearModel:
     return dataclasses.replace(model, lower=basis.lower, upper=basis.upper)
 
 
-def install_basis(hp: Any, h: Any, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+def install_basis(
+    hp: Any, h: Any, col_status: np.ndarray, row_status: np.ndarray, alien: bool = False
+) -> bool:
     """Give HiGHS instance ``h`` a basis in HiGHS's status codes; whether it took it
-    (if not, its next solve starts from scratch, as without one)."""
+    (if not, its next solve starts from scratch, as without one). ``alien``: the
+    statuses need not make a basis (too many or too few basic); HiGHS completes them
+    to one as it factorizes."""
     codes = [hp.HighsBasisStatus(i) for i in range(5)]
     b = hp.HighsBasis()
     b.col_status = [codes[s] for s in col_status.tolist()]
     b.row_status = [codes[s] for s in row_status.tolist()]
     b.valid = True
+    b.alien = alien
     if h.setBasis(b) != hp.HighsStatus.kOk:
         logger.debug("HiGHS refused the starting basis")
         return False
@@ -588,7 +600,7 @@ def _set_basis(hp: Any, h: Any, basis: Basis, model: LinearModel) -> None:
     """Install ``basis`` (found under its own bounds, which the model in ``h`` has),
     then change the bounds to ``model``'s. HiGHS keeps the basis across the change (if
     it refuses the basis, the solve starts from scratch, as without one)."""
-    install_basis(hp, h, basis.col_status, basis.rows_for(model))
+    install_basis(hp, h, basis.col_status, basis.rows_for(model), alien=basis.alien)
     changed = np.flatnonzero((basis.lower != model.lower) | (basis.upper != model.upper))
     if len(changed):
         cols = changed.astype(np.int32)
