@@ -496,7 +496,7 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
             return None
         if '"' not in text:  # one record a line, so a record's line is its position
             clean = not _edge_blanks(text)
-            columns = _parsed_in_c(text, top, width)
+            columns = _parsed_in_c(text, top, width) if len(text) >= C_PARSER_MIN_CHARS else None
             if columns is None:
                 records = list(reader)
                 if all(map(width.__eq__, map(len, records))):
@@ -561,6 +561,12 @@ def _read_csv(file: Path, table: Table, problems: list[Problem]) -> _RawTable | 
 def _columns(rows: list[list[str]], width: int) -> list[Sequence[str]]:
     """``rows`` (records of ``width`` cells) as ``width`` columns."""
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+C_PARSER_MIN_CHARS = 32_768
+"""Files from this size on are read by pandas' C parser (:func:`_parsed_in_c`); smaller
+ones by the csv module, which has no per-call cost to speak of: 200 rows 0.14 ms against
+0.98 ms, 1,000 rows 0.86 ms against 1.26 ms, 3,000 rows 3.1 ms against 1.7 ms."""
 
 
 def _parsed_in_c(text: str, top: int, width: int) -> list[Sequence[str]] | None:

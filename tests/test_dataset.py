@@ -1296,7 +1296,8 @@ def test_the_c_parser_reads_what_the_csv_module_reads(
         file = Path(folder) / "forecast.csv"
         file.write_bytes(text.encode("utf-8"))
         fast: list[Any] = []
-        raw = module._read_csv(file, TABLES["forecast"], fast)
+        with mock.patch.object(module, "C_PARSER_MIN_CHARS", 0):  # however small
+            raw = module._read_csv(file, TABLES["forecast"], fast)
         with mock.patch.object(module, "_parsed_in_c", lambda *a: None):
             slow: list[Any] = []
             expected = module._read_csv(file, TABLES["forecast"], slow)
@@ -1306,6 +1307,34 @@ def test_the_c_parser_reads_what_the_csv_module_reads(
         assert raw.frame.equals(expected.frame), (raw.frame, expected.frame)
         assert raw.rows.tolist() == expected.rows.tolist()
         assert raw.header == expected.header
+
+
+def test_only_large_files_go_to_the_c_parser(tmp_path: Path) -> None:
+    """Under ``C_PARSER_MIN_CHARS`` the csv module reads a file (pandas' parser costs
+    about a millisecond a call); from it on, the C parser."""
+    from unittest import mock
+
+    from optimizer import dataset as module
+    from optimizer.schema import TABLES
+
+    calls: list[int] = []
+
+    def spy(text: str, top: int, width: int) -> Any:
+        calls.append(len(text))
+        return real(text, top, width)
+
+    real = module._parsed_in_c
+    for size, name in ((200, "small.csv"), (4_000, "large.csv")):
+        text = "product,period,quantity\n" + "".join(
+            f"P{i:06d},W{i % 9 + 1},{i % 10}\n" for i in range(size)
+        )
+        (tmp_path / name).write_text(text)
+        with mock.patch.object(module, "_parsed_in_c", spy):
+            raw = module._read_csv(tmp_path / name, TABLES["forecast"], [])
+        assert raw is not None and len(raw.frame) > 0
+        assert bool(calls) == (len(text) >= module.C_PARSER_MIN_CHARS)
+        assert (len(text) >= module.C_PARSER_MIN_CHARS) == (size == 4_000)
+        calls.clear()
 
 
 def test_the_c_parser_reads_plain_files_and_declines_odd_ones() -> None:
