@@ -93,11 +93,13 @@ def plan(
         independent of the formulation) before returning it.
     basis
         Where to start an LP model's simplex (HiGHS): the :attr:`Plan.basis` of a plan
-        of a similar dataset (the same products, lines, materials, periods and demand
-        entries; capacities, receipts, quantities and costs may differ), as what-ifs
-        and weekly re-plans have. Ignored when it does not fit the model. The optimal
-        objective is the same with or without it; where the LP has several optimal
-        plans, the one returned may differ.
+        of a similar dataset, as what-ifs and weekly re-plans have (capacities,
+        receipts, quantities and costs may differ). Where the models' columns or rows
+        differ (a line-week's overtime gone, an order of a new tier), the columns and
+        rows they share are matched by label (:meth:`Basis.for_model`); it is not used
+        when they share under 90% of the columns, nor for a model under 2,000 rows.
+        The optimal objective is the same with or without it; where the LP has
+        several optimal plans, the one returned may differ.
 
     Returns
     -------
