@@ -328,7 +328,8 @@ class SolveOptions:
     """Where the MIP search offers each better plan of its own as it finds it (for the
     search beside it to go on from; same support)."""
     basis: Basis | None = None
-    """A basis to start an LP from (HiGHS; ignored where it does not fit the model)."""
+    """A basis to start an LP from (HiGHS; matched by label where the model's columns or
+    rows differ from its own, unused where too little is shared: :meth:`Basis.for_model`)."""
     crash: Basis | None = None
     """Where an LP without a :attr:`basis` starts its simplex (HiGHS): a basis of this
     very model (its column bounds), made by the formulation (e.g.
