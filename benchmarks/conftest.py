@@ -135,7 +135,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 )
     for size in sizes:
         whatif = TIMES.get((size, "whatif"), {})
-        if whatif.get("cold") and whatif.get("warm"):
+        if whatif.get("milp") and "warm_objective" in whatif and "cold_objective" in whatif:
+
+            def gap(g: float | None) -> str:
+                return "no bound" if g is None else f"gap {g:.2%}"
+
+            tr.write_line(
+                f"{size} MILP what-if ({whatif['what']}), to the time limit: from scratch"
+                f" {whatif['cold_objective']:,.2f} ({gap(whatif['cold_gap'])}), from the"
+                f" plan's setups {whatif['warm_objective']:,.2f} ({gap(whatif['warm_gap'])});"
+                f" the plan {whatif['plan_objective']:,.2f} ({gap(whatif['plan_gap'])})"
+            )
+        elif whatif.get("cold") and whatif.get("warm"):
             cold, warm = whatif["cold"], whatif["warm"]
             tr.write_line(
                 f"{size} what-if ({whatif['what']}): plan() from scratch {cold:.3f} s,"

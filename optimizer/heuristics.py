@@ -31,11 +31,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from formulations.allocation import AllocationModel
 from formulations.lp import LinearModel
 from optimizer.backends import Backend, SolveOptions
-from optimizer.backends.base import Basis
+from optimizer.backends.base import Basis, label_keys
 
 if TYPE_CHECKING:
     from optimizer.improve import WarmLp
@@ -206,7 +207,55 @@ def setup_free_start(
         return None
     bound = result[0] + lp.offset
     lots = _batch(result[1][xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
-    open_ = _fits(model, lots, allowed)
+    values = _with_setups(model, warm, _fits(model, lots, allowed), deadline)
+    return None if values is None else (values, warm, bound)
+
+
+def previous_setups_start(
+    model: AllocationModel, production: pd.DataFrame, deadline: float, threads: int = 0
+) -> tuple[np.ndarray, WarmLp] | None:
+    """A first plan for a MILP from the setups of a previous plan (its ``production``
+    table: ``product``, ``line``, ``period``, ``setup``), as a what-if of it has, and
+    the HiGHS instance that found it (for :func:`optimizer.improve.improve`).
+
+    The previous plan's setups are matched to this model's by label; those this model
+    has no binary for, or that cannot open here (a minimum lot above what the line can
+    make in the week), are left out. The LP with them fixed is then solved, and settled
+    as in :func:`setup_free_start` (lots below their minimum closed until none is).
+    ``None`` when no setup matches, highspy is missing or the time runs out first."""
+    try:
+        from optimizer.improve import LINKS, REDUNDANT, WarmLp, relaxed, setup_columns
+    except ImportError:  # pragma: no cover - highspy is a dependency
+        return None
+    block = model.lp.variables.get("setup")
+    if block is None or block.size == 0 or production.empty:
+        return None
+    keys = ["product", "line", "period"]
+    was_open = production.loc[production["setup"].astype(bool), keys]
+    known, rows = label_keys(was_open, block.index[keys])
+    opened = np.zeros(model.lp.num_cols, dtype=bool)
+    opened[block.start + np.flatnonzero(known.get_indexer(rows) >= 0)] = True
+    ycols, _, _, _, allowed = setup_columns(model)
+    open_ = opened[ycols] & allowed
+    if not open_.any() or deadline - time.perf_counter() <= 0.05:
+        return None
+    warm = WarmLp(relaxed(model.lp), threads, drop=REDUNDANT + LINKS)
+    values = _with_setups(model, warm, open_, deadline)
+    return None if values is None else (values, warm)
+
+
+def _with_setups(
+    model: AllocationModel, warm: WarmLp, open_: np.ndarray, deadline: float
+) -> np.ndarray | None:
+    """The plan of ``model`` with the setups ``open_`` (per ``model.y`` raveled) fixed,
+    solved in ``warm`` (the search's LP, without the setup rows: production between 0
+    and its bound where open, 0 where closed), closing the setups whose lot comes out
+    below its minimum and solving again until none does; ``None`` if the time runs out
+    first."""
+    from optimizer.improve import setup_columns
+
+    ycols, xcols, min_lot, x_upper, _ = setup_columns(model)
+    open_ = open_.copy()
     for _ in range(MAX_ROUNDS * 2):
         v = open_.astype(np.float64)
         warm.set_bounds(ycols, v, v)
@@ -216,11 +265,11 @@ def setup_free_start(
             return None
         x = result[1][xcols]
         close = open_ & ((x <= 1e-6) | (x < min_lot - 1e-6))
-        logger.debug("setup-free start: %d setups open, %d closed", open_.sum(), close.sum())
+        logger.debug("fixed setups: %d open, %d closed", open_.sum(), close.sum())
         if not close.any():
             values = result[1].copy()
             values[ycols] = v
-            return values, warm, bound
+            return values
         open_ &= ~close
     return None
 

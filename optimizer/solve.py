@@ -32,6 +32,7 @@ from optimizer.heuristics import (
     SETUP_FREE_ROWS,
     idle_plan,
     mip_start,
+    previous_setups_start,
     setup_free_start,
     starting_basis,
 )
@@ -74,6 +75,7 @@ def plan(
     progress: Callable[[str], None] | None = None,
     verify: bool = True,
     basis: Basis | None = None,
+    start: Plan | None = None,
 ) -> Plan:
     """Plan a dataset: the optimal allocation of MODEL.md.
 
@@ -100,6 +102,11 @@ def plan(
         when they share under 90% of the columns, nor for a model under 2,000 rows.
         The optimal objective is the same with or without it; where the LP has
         several optimal plans, the one returned may differ.
+    start
+        A previous plan of a similar dataset (a what-if's plan, last week's): an LP
+        starts from its basis (as ``basis``, which wins where both are given), a MILP's
+        search from its setups, matched by product, line and period (weighted mode;
+        its first plan is the one with those setups, where they make one).
 
     Returns
     -------
@@ -118,6 +125,9 @@ def plan(
     if settings is not None and settings != dataset.settings:
         dataset = dataset.replace(settings=settings)
     settings = dataset.settings
+    if start is not None and basis is None:
+        basis = start.basis
+    previous = start.production if start is not None and start.has_solution else None
     if settings.solve.threads > (cores := usable_cores()):
         # more threads than cores only slow the solver down (threads = 5,000 took 28 s
         # on data/tiny); the plan is the same
@@ -137,28 +147,28 @@ def plan(
         elif _concurrent(model, backend, settings):
             cost = model.lp.cost
             solution, settled = _solve_concurrently(
-                model, backend, settings, deadline, log, progress
+                model, backend, settings, deadline, log, progress, previous
             )
             stages = []
         else:
             cost = model.lp.cost
-            start = None
+            first: np.ndarray | None = None
             floor = -np.inf
             limit = settings.solve.time_limit_s
             if model.lp.is_mip and backend.capabilities.warm_start:
                 budget = min(deadline, started + build_seconds + HEURISTIC_SHARE * limit)
-                start, warm, what, floor = _first_plan(
-                    model, backend, budget, settings.solve.threads
+                first, warm, what, floor = _first_plan(
+                    model, backend, budget, settings.solve.threads, previous
                 )
-                if start is not None and log is not None:
-                    value = float(cost @ start + model.lp.offset)
+                if first is not None and log is not None:
+                    value = float(cost @ first + model.lp.offset)
                     log(f"soe: starting with the {what}, objective {value:,.2f}")
-                if start is not None:
-                    start = improve(model, start, budget, settings.solve.threads, warm=warm)
+                if first is not None:
+                    first = improve(model, first, budget, settings.solve.threads, warm=warm)
                     if log is not None:
-                        value = float(cost @ start + model.lp.offset)
+                        value = float(cost @ first + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
-            options = _options(settings, deadline, log, start, progress)
+            options = _options(settings, deadline, log, first, progress)
             solution = backend.solve(
                 model.lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
             )
@@ -248,16 +258,28 @@ start ended better at 5 and 10 s limits, 3.97 M against 4.97 M and 3.65 M agains
 
 
 def _first_plan(
-    model: AllocationModel, backend: Backend, deadline: float, threads: int
+    model: AllocationModel,
+    backend: Backend,
+    deadline: float,
+    threads: int,
+    previous: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray | None, WarmLp | None, str, float]:
     """The search's first plan, the HiGHS instance it came from (or ``None``), what it
     is, and a lower bound found on the way (``-inf``: none).
+
+    Given a previous plan's ``production`` table (``plan(start=...)``), the plan with
+    its setups (:func:`previous_setups_start`) where they make one: a what-if's plan
+    differs from its plan in few setups, and no start of ours comes as close.
 
     The setup-free LP's plan first (:func:`setup_free_start`, as fast as the pure LP);
     then, on MILPs up to ``SETUP_FREE_ROWS`` rows (larger ones' relaxation is too slow
     to wait for) and when the time left is at least :data:`ROUNDING_PAYS` times what
     that took, rounding the relaxation, which usually starts the search lower; the
     cheaper of the two is returned."""
+    if previous is not None:
+        kept = previous_setups_start(model, previous, deadline, threads)
+        if kept is not None:
+            return kept[0], kept[1], "first plan from the previous plan's setups", -np.inf
     began = time.perf_counter()
     fast = setup_free_start(model, deadline, threads)
     took = time.perf_counter() - began
@@ -299,6 +321,7 @@ def _solve_concurrently(
     deadline: float,
     log: Callable[[str], None] | None,
     progress: Callable[[str], None] | None,
+    previous: pd.DataFrame | None = None,
 ) -> tuple[Solution, bool]:
     """Branch and cut for the whole time limit in one thread (it proves the bound), and
     in this one soe's first plan and local search over setups, each better plan handed
@@ -333,7 +356,7 @@ def _solve_concurrently(
     if lp.num_rows > SETUP_FREE_ROWS:
         # a large MILP's first plan comes before its branch and cut starts: the
         # setup-free LP gets both cores (the parallel simplex), the solver the plan
-        first = _first_plan(model, backend, deadline, threads)
+        first = _first_plan(model, backend, deadline, threads, previous)
     found = Incumbents()  # the branch and cut's own better plans, for the search
     worker = SolveThread("soe-branch-and-cut")
     options = dataclasses.replace(
@@ -359,7 +382,7 @@ def _solve_concurrently(
         )
 
     try:
-        start, warm, what, floor = first or _first_plan(model, backend, deadline, threads)
+        start, warm, what, floor = first or _first_plan(model, backend, deadline, threads, previous)
         if start is not None:
             offer(start, float(lp.cost @ start + lp.offset), what)
         if start is not None and not done():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -433,7 +434,7 @@ def test_rows_are_matched_by_their_labels(case: str) -> None:
     the labels are, whichever way they are made (numbered labels combined into one
     integer; the rows as a MultiIndex where a label is missing or the numbers would
     not fit in 62 bits)."""
-    from optimizer.backends.base import _keys
+    from optimizer.backends.base import label_keys
 
     n = 2**16 if case == "too many labels" else 6
     cols = ["a", "b", "c", "d"]
@@ -444,8 +445,84 @@ def test_rows_are_matched_by_their_labels(case: str) -> None:
     if case == "missing label":
         old.loc[1, "c"] = None
         new.loc[n - 2, "c"] = None  # old's row 1, reversed: the same labels
-    known, keys = _keys(old, new)
+    known, keys = label_keys(old, new)
     assert isinstance(known, pd.MultiIndex) == (case != "numbered")
     at = known.get_indexer(keys)
     assert at[0] == -1
     assert at[1:].tolist() == list(range(n - 2, -1, -1))
+
+
+SETUPS = "product,line,rate,setup_hours\nA,L1,10,1\nB,L1,10,1"
+"""Both products on L1 (10 h a week, 10 an hour) with a setup of 1 h."""
+
+
+def _setups(*keys: tuple[str, str, str]) -> pd.DataFrame:
+    """A previous plan's production table with setups at ``keys``."""
+    rows = [(p, ln, t, 50.0, 5.0, True) for p, ln, t in keys]
+    return pd.DataFrame(rows, columns=["product", "line", "period", "quantity", "hours", "setup"])
+
+
+def _open(model: Any, values: np.ndarray) -> set[tuple[str, str, str]]:
+    block = model.lp.variables["setup"]
+    on = np.flatnonzero(values[block.start : block.stop] > 0.5)
+    return {tuple(r) for r in block.index.iloc[on][["product", "line", "period"]].to_numpy()}
+
+
+def test_a_milp_starts_from_the_previous_plans_setups(make: Callable[..., Dataset]) -> None:
+    """The first plan has the previous plan's setups, matched by label, and makes its
+    products only there: A in W1 all that fits after the setup (9 h, 90 units: 60 for
+    W1, 30 kept for W2) and B in W2 the 60 that can still ship (its W1 demand may not
+    be late). A setup this model has no binary for (product C, week W9) is left out."""
+    from optimizer.heuristics import previous_setups_start
+
+    ds = make(routings=SETUPS)
+    model = build(ds)
+    previous = _setups(("A", "L1", "W1"), ("B", "L1", "W2"), ("C", "L1", "W1"), ("A", "L1", "W9"))
+    got = previous_setups_start(model, previous, time.perf_counter() + 10)
+    assert got is not None
+    values = got[0]
+    assert _open(model, values) == {("A", "L1", "W1"), ("B", "L1", "W2")}
+    x = values[model.x]  # routings A, B by weeks W1, W2
+    assert x.tolist() == [[90.0, 0.0], [0.0, 60.0]]
+    # the plan keeps every row of the model
+    activity = model.lp.row_activity(values)
+    assert (activity <= model.lp.row_upper + 1e-6).all()
+    assert (activity >= model.lp.row_lower - 1e-6).all()
+    # none of the previous setups here: no start
+    assert (
+        previous_setups_start(model, _setups(("C", "L1", "W1")), time.perf_counter() + 10) is None
+    )
+
+
+def test_a_previous_lot_under_its_minimum_is_closed(make: Callable[..., Dataset]) -> None:
+    """B's minimum lot is 70 but only 30 of it can ship (W2's demand, its last week):
+    with its setup fixed open, the LP makes 30, under the minimum, so that setup is
+    closed and the LP solved again; A's stays."""
+    from optimizer.heuristics import previous_setups_start
+
+    ds = make(
+        routings="product,line,rate,setup_hours,min_lot\nA,L1,10,1,0\nB,L1,10,1,70",
+        forecast="product,period,quantity\nA,W1,60\nA,W2,60\nB,W2,30",
+    )
+    model = build(ds)
+    got = previous_setups_start(
+        model, _setups(("A", "L1", "W1"), ("B", "L1", "W2")), time.perf_counter() + 10
+    )
+    assert got is not None
+    assert _open(model, got[0]) == {("A", "L1", "W1")}
+    assert got[0][model.x].tolist() == [[90.0, 0.0], [0.0, 0.0]]
+
+
+def test_a_milp_what_if_from_the_plan_it_changes(make: Callable[..., Dataset]) -> None:
+    """``plan(what_if, start=plan)``: the what-if's search starts from the plan's setups
+    and reaches the optimum it reaches from scratch."""
+    ds = make(routings=SETUPS)
+    first = plan(ds)
+    assert first.summary.integer_variables > 0 and first.basis is None
+    down = ds.replace(lines=ds.lines.assign(hours=8.0))
+    logs: list[str] = []
+    warm = plan(down, start=first, log=logs.append)
+    cold = plan(down)
+    assert any("first plan from the previous plan's setups" in line for line in logs)
+    assert warm.summary.status == cold.summary.status == "optimal"
+    assert warm.summary.objective == pytest.approx(cold.summary.objective, rel=1e-6)

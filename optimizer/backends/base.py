@@ -179,7 +179,7 @@ def _shared(
         labels = list(block.index.columns)
         if not labels or labels != list(before.index.columns):
             continue
-        known, keys = _keys(before.index, block.index)
+        known, keys = label_keys(before.index, block.index)
         if not known.is_unique:
             continue
         at = known.get_indexer(keys)
@@ -187,7 +187,7 @@ def _shared(
         yield block.start + hit, before.start + at[hit]
 
 
-def _keys(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Index, pd.Index]:
+def label_keys(old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Index, pd.Index]:
     """One key per row of ``old`` and of ``new`` (frames with the same columns), equal
     where their labels are: each column's labels numbered over both frames, the numbers
     combined into one integer (half the time of matching the rows as a MultiIndex:
