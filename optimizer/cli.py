@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--verbose", action="store_true", help="stream the solver log")
     pl.add_argument("--excel", type=Path, metavar="XLSX", help="also write one workbook")
     pl.add_argument("--no-report", action="store_true", help="write the plan tables only")
+    pl.add_argument(
+        "--start",
+        type=Path,
+        metavar="PLAN",
+        help="an earlier plan folder this dataset is a what-if of: a MILP's search starts"
+        " from its setups (an LP solves as without it)",
+    )
 
     c = sub.add_parser("check", help="verify a plan folder against its dataset")
     c.add_argument("dataset", type=Path)
@@ -264,6 +271,18 @@ def _plan(args: argparse.Namespace) -> int:
         ):
             _err(f"error: {option} {path}: {problem}")
             return EXIT_INVALID
+    previous = None
+    if args.start is not None:
+        from optimizer.reports import read_plan
+
+        try:
+            previous = read_plan(args.start)
+        except SoeError as exc:  # names the folder and the file it lacks
+            _err(f"error: --start: {exc}")
+            return EXIT_INVALID
+        except (OSError, ValueError, KeyError) as exc:
+            _err(f"error: --start {args.start}: cannot be read as a plan folder ({exc})")
+            return EXIT_INVALID
     _print_warnings(dataset)
     s = settings.solve
     print(
@@ -282,6 +301,7 @@ def _plan(args: argparse.Namespace) -> int:
         settings,
         log=say if args.verbose else None,
         progress=None if args.verbose else say,
+        start=previous,
     )
     if not result.has_solution:
         print(plan_summary(dataset, result))

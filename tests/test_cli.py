@@ -320,3 +320,36 @@ def test_the_plan_folder_is_never_inside_the_dataset(
     assert code == 2
     assert f"--out {dataset / name}: is inside the dataset folder; give a folder elsewhere" in text
     assert sorted(p.name for p in dataset.iterdir()) == before
+
+
+def test_a_what_if_starts_from_an_earlier_plan_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--start PLAN``: the demo (a MILP) planned, then a what-if of it (the caps'
+    line at 80% of its hours) from that plan's setups, as the solver log says; a
+    folder that is no plan is bad input, and nothing is written."""
+    import shutil
+
+    first = tmp_path / "plan"
+    assert main(["plan", str(DATA / "bodywash"), "--out", str(first), "--no-report"]) == 0
+    what_if = tmp_path / "what-if"
+    shutil.copytree(DATA / "bodywash", what_if)
+    lines = (what_if / "lines.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    hours = header.index("hours")
+    rows = [r.split(",") for r in lines[1:]]
+    for r in rows:
+        r[hours] = str(float(r[hours]) * 0.8)
+    (what_if / "lines.csv").write_text("\n".join([lines[0]] + [",".join(r) for r in rows]) + "\n")
+    capsys.readouterr()
+    out = tmp_path / "what-if-plan"
+    args = ["plan", str(what_if), "--out", str(out), "--no-report", "--verbose"]
+    assert main([*args, "--start", str(first)]) == 0
+    assert "first plan from the previous plan's setups" in capsys.readouterr().err
+    assert (out / "summary.json").is_file()
+    # not a plan folder: exit 2 before solving, the message names it, nothing written
+    bad = tmp_path / "bad-plan"
+    assert main([*args[:3], str(bad), "--no-report", "--start", str(what_if)]) == 2
+    err = capsys.readouterr().err
+    assert "--start" in err and "production.csv" in err and "Traceback" not in err
+    assert not bad.exists()
