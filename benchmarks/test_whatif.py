@@ -4,8 +4,8 @@ Every what-if a planner asks is a solve: a line down for a week, a packaging mat
 a week late. The scenario here is both at once, on the generated dataset: the line
 with the most regular hours stops in the second week (no hours, no overtime), and the
 largest receipt due that week arrives a week later. It is planned twice: from scratch
-(``plan(scenario)``), and from the plan's optimal basis (``plan(scenario,
-basis=plan.basis)``, what ``soe``'s report does for its own what-ifs and what an
+(``plan(scenario)``), and from the plan (``plan(scenario, start=plan)``: from its
+optimal basis, what ``soe``'s report does for its own what-ifs and what an
 integrator's scenario sweep would do). Both are whole ``plan()`` calls (build, solve,
 tables, verification); the optimal objectives must agree.
 

@@ -207,7 +207,8 @@ def setup_free_start(
         return None
     bound = result[0] + lp.offset
     lots = _batch(result[1][xcols].reshape(-1, T), min_lot.reshape(-1, T)).ravel()
-    values = _with_setups(model, warm, _fits(model, lots, allowed), deadline)
+    columns = (ycols, xcols, min_lot, x_upper)
+    values = _with_setups(columns, warm, _fits(model, lots, allowed), deadline)
     return None if values is None else (values, warm, bound)
 
 
@@ -235,26 +236,28 @@ def previous_setups_start(
     known, rows = label_keys(was_open, block.index[keys])
     opened = np.zeros(model.lp.num_cols, dtype=bool)
     opened[block.start + np.flatnonzero(known.get_indexer(rows) >= 0)] = True
-    ycols, _, _, _, allowed = setup_columns(model)
+    ycols, xcols, min_lot, x_upper, allowed = setup_columns(model)
     open_ = opened[ycols] & allowed
     if not open_.any() or deadline - time.perf_counter() <= 0.05:
         return None
     warm = WarmLp(relaxed(model.lp), threads, drop=REDUNDANT + LINKS)
-    values = _with_setups(model, warm, open_, deadline)
+    values = _with_setups((ycols, xcols, min_lot, x_upper), warm, open_, deadline)
     return None if values is None else (values, warm)
 
 
 def _with_setups(
-    model: AllocationModel, warm: WarmLp, open_: np.ndarray, deadline: float
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    warm: WarmLp,
+    open_: np.ndarray,
+    deadline: float,
 ) -> np.ndarray | None:
-    """The plan of ``model`` with the setups ``open_`` (per ``model.y`` raveled) fixed,
-    solved in ``warm`` (the search's LP, without the setup rows: production between 0
-    and its bound where open, 0 where closed), closing the setups whose lot comes out
-    below its minimum and solving again until none does; ``None`` if the time runs out
-    first."""
-    from optimizer.improve import setup_columns
-
-    ycols, xcols, min_lot, x_upper, _ = setup_columns(model)
+    """The plan with the setups ``open_`` (per ``model.y`` raveled) fixed, solved in
+    ``warm`` (the search's LP, without the setup rows: production between 0 and its
+    bound where open, 0 where closed), closing the setups whose lot comes out below its
+    minimum and solving again until none does; ``None`` if the time runs out first.
+    ``columns``: the setup columns, their production's, minimum lots and production
+    bounds (the first four of :func:`optimizer.improve.setup_columns`)."""
+    ycols, xcols, min_lot, x_upper = columns
     open_ = open_.copy()
     for _ in range(MAX_ROUNDS * 2):
         v = open_.astype(np.float64)
