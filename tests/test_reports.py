@@ -643,23 +643,11 @@ def test_html_charts_render_in_headless_chromium(
     assert "Line load by week vs capacity" in dom
 
 
-@pytest.mark.parametrize("engine", ["xlsxwriter", "openpyxl"])
-def test_workbook_engines_agree(
-    planned: tuple[Dataset, Plan, Path],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    engine: str,
-) -> None:
-    """Without XlsxWriter the workbook is written by openpyxl, with the same formats."""
-    import sys
-
+def test_plan_workbook_formats(planned: tuple[Dataset, Plan, Path], tmp_path: Path) -> None:
+    """The plan tables' workbook (``Plan.to_excel``, ``--excel`` without reports)."""
     from optimizer.reports.excel import write_workbook
 
     _, result, _ = planned
-    if engine == "openpyxl":
-        monkeypatch.setitem(sys.modules, "xlsxwriter", None)  # import fails
-    else:
-        pytest.importorskip("xlsxwriter")
     path = write_workbook(tmp_path / "plan.xlsx", result.tables(), result.summary)
     wb = openpyxl.load_workbook(path)
     try:
