@@ -256,7 +256,10 @@ class _Words:
         )
         rc = dataset.receipts.copy()
         rc["_t"] = rc["period"].map(self.pos)
-        self.receipts = rc.sort_values(["material", "_t"], kind="stable")
+        rc = rc.sort_values(["material", "_t"], kind="stable")
+        # a material's receipts in time order, looked up for each of its causes (on l,
+        # filtering all receipts each time was most of the causes' time)
+        self.receipts_of = dict(tuple(rc.groupby("material", sort=False)))
         self.original = extra_column(rc, ORIGINAL_DATE_COLUMNS)
         cal = dataset.line_calendar
         self.reason: dict[tuple[str, str], str] = {}
@@ -354,8 +357,10 @@ class _Words:
         ]
         when = out[0] if out else periods[-1]
         text = f"{label} runs out in {per[when]}" if out else f"{label} is scarce in {per[when]}"
-        rc = self.receipts[(self.receipts["material"] == name) & (self.receipts["_t"] > when)]
-        if len(rc):
+        rc = self.receipts_of.get(name)
+        if rc is not None:
+            rc = rc[rc["_t"].to_numpy() > when]
+        if rc is not None and len(rc):
             first = rc.iloc[0]
             po = str(first["po"]).strip()
             supplier = str(first["supplier"]).strip()
