@@ -166,12 +166,12 @@ def test_chart_labels_are_entities_plotly_shows_literally(
     ``<M>``, no tag of plotly's, showed as it is, and still does."""
     _, result, a = hostile
     fall = charts.shortage_waterfall(a)
-    assert "material &lt;M&gt;" in list(fall.data[0].x)
+    assert "material &lt;M&gt;" in list(fall["data"][0]["x"])
     load = charts.line_load(a, result)
-    assert [ann.text for ann in load.layout.annotations] == ["line L|1"]
-    assert list(load.data[0].x) == list(PERIODS)
+    assert [ann["text"] for ann in load["layout"]["annotations"]] == ["line L|1"]
+    assert list(load["data"][0]["x"]) == list(PERIODS)
     inv = charts.inventory_at_risk(a, result)
-    assert "- 1. &lt;B&gt;" in [ann.text for ann in inv.layout.annotations]
+    assert "- 1. &lt;B&gt;" in [ann["text"] for ann in inv["layout"]["annotations"]]
 
 
 def test_workbook_text_keeps_names_raw(hostile: tuple[Dataset, Plan, Analysis]) -> None:
@@ -201,7 +201,7 @@ def test_period_ids_stay_categories_in_charts(tmp_path: Path) -> None:
     result = solve(ds, verify=False)
     a = analyse(ds, result, what_ifs=False)
     load = charts.line_load(a, result)
-    assert load.layout.xaxis.type == "category"
-    assert list(load.data[0].x) == ["01", "02"]
+    assert load["layout"]["xaxis"]["type"] == "category"
+    assert list(load["data"][0]["x"]) == ["01", "02"]
     inv = charts.inventory_at_risk(a, result)
-    assert inv.layout.xaxis.type == "category"
+    assert inv["layout"]["xaxis"]["type"] == "category"

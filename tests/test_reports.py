@@ -242,15 +242,15 @@ def test_charts_say_which_lines_and_products_they_leave_out(
     """The line-load and inventory charts draw at most 6 lines and products: a title
     that leaves some out says which it draws, of how many, and where all of them are."""
     result, a = bodywash_analysed
-    load = charts.line_load(a, result).layout.title.text
+    load = charts.line_load(a, result)["layout"]["title"]["text"]
     assert load == "Line load by week vs capacity"  # the demo's 3 lines, all drawn
     monkeypatch.setattr(charts, "MAX_LINES", 2)
     monkeypatch.setattr(charts, "MAX_PRODUCTS", 2)
-    load = charts.line_load(a, result).layout.title.text
+    load = charts.line_load(a, result)["layout"]["title"]["text"]
     assert load.endswith("(the 2 most loaded of 3; all in lines.csv)")
     at_risk = len(charts.products_at_risk(a))
     assert at_risk > 2
-    stock = charts.inventory_at_risk(a, result).layout.title.text
+    stock = charts.inventory_at_risk(a, result)["layout"]["title"]["text"]
     assert stock.endswith(f"(the 2 most exposed of {at_risk}; all in inventory.csv)")
 
 
