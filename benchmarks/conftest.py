@@ -115,6 +115,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                 f" {soe.get('peak_mb', float('nan')):.0f}"
             )
     for size in sizes:
+        plain = TIMES.get((size, "soe"), {}).get("seconds")
+        reports = TIMES.get((size, "soe-reports"), {}).get("seconds")
+        if plain and reports:
+            tr.write_line(
+                f"{size} soe plan with its reports (analysis and what-ifs, tradeoffs.md,"
+                f" report.html, plan.xlsx) {reports:.2f} s, without {plain:.2f} s"
+            )
+    for size in sizes:
         fresh = TIMES.get((size, "soe-process"), {}).get("seconds")
         for name in ("cbc", "highs"):
             other = TIMES.get((size, f"baseline-{name}-process"), {}).get("seconds")

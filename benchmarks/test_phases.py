@@ -226,6 +226,33 @@ def test_end_to_end(
         )
 
 
+def test_end_to_end_with_reports(
+    benchmark: Any, size: str, dataset_dir: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    """``soe plan`` as a planner runs it, reports included: the plan, then the trade-off
+    analysis (its what-ifs are re-solves), ``tradeoffs.md``, ``report.html`` and
+    ``plan.xlsx``. Timed for the table beside the plan alone; the baselines write no
+    reports, so the ratios use ``--no-report``."""
+    from optimizer.cli import main
+
+    if pytestconfig.getoption("--setups"):
+        pytest.skip("the reports' what-ifs of a MILP plan run to their own time limit")
+    benchmark.group = f"{size}: end to end"
+    out = tmp_path / "plan"
+    rounds, warmup = _e2e_rounds(size, pytestconfig)
+    code = benchmark.pedantic(
+        main,
+        args=(["plan", str(dataset_dir), "--out", str(out)],),
+        rounds=rounds,
+        warmup_rounds=warmup,
+        iterations=1,
+    )
+    assert code == 0
+    assert (out / "plan.xlsx").is_file() and (out / "report.html").is_file()
+    if benchmark.stats:
+        TIMES[(size, "soe-reports")]["seconds"] = benchmark.stats.stats.median
+
+
 def test_peak_memory(size: str, dataset_dir: Path, tmp_path: Path) -> None:
     """Peak resident memory of ``soe plan --no-report`` in a fresh process."""
     proc = subprocess.run(
