@@ -623,6 +623,38 @@ def test_shift_and_overtime_options(make: Callable[..., Dataset]) -> None:
     assert ot["spend_change"] == pytest.approx(240)
 
 
+def test_what_if_options_solved_at_once_give_the_same_table(
+    bodywash: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's options (overtime, a receipt on time, shifts: three options, five
+    what-ifs) solved one at a time and in three threads: the same rows, in the same
+    order, to the solver's precision."""
+    import optimizer.analysis as analysis_module
+
+    p = run(bodywash)
+    tables = []
+    for workers in (1, 3):
+        monkeypatch.setattr(analysis_module, "_what_if_workers", lambda d, p, w=workers: w)
+        tables.append(analyse(bodywash, p, what_ifs=True).options.drop(columns="seconds"))
+    assert len(tables[0]) == 3
+    pd.testing.assert_frame_equal(tables[0], tables[1], rtol=1e-6)
+
+
+def test_what_ifs_of_a_milp_plan_or_one_thread_run_one_at_a_time(
+    make: Callable[..., Dataset],
+) -> None:
+    from optimizer.analysis import _what_if_workers
+
+    ds = make(**LINE)
+    p = run(ds)
+    assert p.summary.integer_variables == 0
+    assert _what_if_workers(ds, p) >= 1
+    one = ds.replace(settings=ds.settings.with_overrides(solve__threads=1))
+    assert _what_if_workers(one, p) == 1
+    milp = dataclasses.replace(p, summary=p.summary.model_copy(update={"integer_variables": 4}))
+    assert _what_if_workers(ds, milp) == 1
+
+
 def test_shift_goes_where_the_whole_shift_is_worth_most(make: Callable[..., Dataset]) -> None:
     """L1 makes 100 a week; nothing is stored (max_inventory 0), nothing is late. W1:
     105 A wanted at 10 a unit, so W1's first hour is worth 100 but only half an hour

@@ -42,6 +42,7 @@ from optimizer.analysis.priority import priority_decisions
 from optimizer.analysis.rollup import families
 from optimizer.analysis.whatif import MAX_SECONDS, candidates, evaluate
 from optimizer.backends import BACKENDS
+from optimizer.backends.base import usable_cores
 from optimizer.dataset import Dataset
 from optimizer.exceptions import NoSolutionError
 from optimizer.results import Plan, Summary, write_csv
@@ -116,6 +117,17 @@ class Analysis:
         return written
 
 
+def _what_if_workers(dataset: Dataset, plan: Plan) -> int:
+    """What-if options solved at once: one per usable core (``solve.threads`` caps it)
+    for an LP plan, whose what-ifs solve with one thread each; one for a MILP plan, whose
+    what-ifs each run the search beside branch and cut to their time limit (two at once
+    would each find a worse plan in it)."""
+    if plan.summary.integer_variables:
+        return 1
+    threads = dataset.settings.solve.threads
+    return min(usable_cores(), threads) if threads > 0 else usable_cores()
+
+
 def analyse(
     dataset: Dataset,
     plan: Plan,
@@ -184,7 +196,7 @@ def analyse(
     elif what_ifs:
         todo, skipped = candidates(dataset, shadow, bn, causes)
         notes += skipped
-        options = evaluate(plan, todo, seconds)
+        options = evaluate(plan, todo, seconds, workers=_what_if_workers(dataset, plan))
         if len(options) and (options["status"] != "optimal").any():
             notes.append(
                 f"some what-ifs stopped at their {seconds:g} s limit before proving optimality"

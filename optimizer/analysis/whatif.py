@@ -29,6 +29,7 @@ import dataclasses
 import logging
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import cast
 
@@ -222,8 +223,24 @@ def _shift(dataset: Dataset, shadow: ShadowPrices, li: int, ti: int) -> WhatIf:
     return WhatIf("shift", desc, dataset.replace(line_calendar=cal))
 
 
-def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFrame:
+def evaluate(
+    plan: Plan, what_ifs: list[WhatIf], time_limit: float, *, workers: int = 1
+) -> pd.DataFrame:
     """Re-solve each what-if and compare it with the plan.
+
+    Parameters
+    ----------
+    plan
+        The plan the what-ifs change (its basis starts each LP).
+    what_ifs
+        The what-ifs, by option; the alternatives of one option share ``time_limit``.
+    time_limit
+        Seconds for each option's alternatives together.
+    workers
+        Options solved at once, each in a thread of its own (HiGHS solves outside
+        Python's lock). The rows come in the same order either way. On two cores the
+        gain is small, as a lone LP what-if uses the second core for HiGHS's parallel
+        simplex: generated l's analysis took 4.0-4.5 s with two against 4.7 s with one.
 
     Returns
     -------
@@ -232,19 +249,54 @@ def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFr
         ``units_recovered``, ``recovered_tier_<k>`` for every tier,
         ``on_time_recovered``, ``objective_change``, ``spend_change``, ``seconds``.
     """
+    base_svc = plan.service
+    tiers = sorted({int(t) for t in base_svc["priority"]})
+    by_option: dict[str, list[WhatIf]] = {}
+    for what in what_ifs:
+        by_option.setdefault(what.option, []).append(what)
+
+    def option(alternatives: list[WhatIf]) -> list[dict[str, object]]:
+        return _evaluate_option(plan, alternatives, tiers, time_limit)
+
+    if workers > 1 and len(by_option) > 1:
+        with ThreadPoolExecutor(min(workers, len(by_option)), "soe-what-if") as pool:
+            done = list(pool.map(option, by_option.values()))
+    else:
+        done = [option(alternatives) for alternatives in by_option.values()]
+    rows = [row for rows in done for row in rows]
+    columns = [
+        "option",
+        "description",
+        "status",
+        "units_recovered",
+        *[f"recovered_tier_{k}" for k in tiers],
+        "on_time_recovered",
+        "objective_change",
+        "spend_change",
+        "seconds",
+    ]
+    out = pd.DataFrame(_best_alternatives(rows), columns=columns)
+    for c in columns[3:]:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(np.float64)
+    return out
+
+
+def _evaluate_option(
+    plan: Plan, alternatives: list[WhatIf], tiers: list[int], time_limit: float
+) -> list[dict[str, object]]:
+    """A row per alternative of one option tried: the next is left out when it would
+    not fit in the option's ``time_limit`` after the ones before it."""
     from optimizer.solve import plan as solve
 
     base_svc = plan.service
-    tiers = sorted({int(t) for t in base_svc["priority"]})
     base_ship = _shipped_by_tier(base_svc, tiers)
     base_on_time = float(base_svc["on_time"].sum())
     base_obj = float(plan.summary.objective or 0.0)
     base_spend = sum(plan.summary.objective_terms.get(t, 0.0) for t in SPEND_TERMS)
     rows: list[dict[str, object]] = []
-    spent: dict[str, float] = {}  # seconds on each option's alternatives so far
-    last: dict[str, float] = {}
-    for what in what_ifs:
-        if what.option in spent and spent[what.option] + last[what.option] > time_limit:
+    spent = last = 0.0  # seconds on the alternatives so far, and on the last one
+    for what in alternatives:
+        if spent and spent + last > time_limit:
             continue  # the next alternative would not fit in the option's one limit
         started = time.perf_counter()
         gap = _precision_gap(what.dataset, plan, time_limit)
@@ -259,8 +311,8 @@ def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFr
             rows.append({"option": what.option, "description": what.description, "status": "error"})
             continue
         finally:
-            last[what.option] = time.perf_counter() - started
-            spent[what.option] = spent.get(what.option, 0.0) + last[what.option]
+            last = time.perf_counter() - started
+            spent += last
         seconds = time.perf_counter() - started
         row: dict[str, object] = {
             "option": what.option,
@@ -299,21 +351,7 @@ def evaluate(plan: Plan, what_ifs: list[WhatIf], time_limit: float) -> pd.DataFr
         row["spend_change"] = spend - base_spend
         rows.append(row)
         logger.info("what-if %s: %s in %.2f s", what.option, result.summary.status, seconds)
-    columns = [
-        "option",
-        "description",
-        "status",
-        "units_recovered",
-        *[f"recovered_tier_{k}" for k in tiers],
-        "on_time_recovered",
-        "objective_change",
-        "spend_change",
-        "seconds",
-    ]
-    out = pd.DataFrame(_best_alternatives(rows), columns=columns)
-    for c in columns[3:]:
-        out[c] = pd.to_numeric(out[c], errors="coerce").astype(np.float64)
-    return out
+    return rows
 
 
 def _best_alternatives(rows: list[dict[str, object]]) -> list[dict[str, object]]:
