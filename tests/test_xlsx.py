@@ -156,3 +156,21 @@ def test_a_sheet_name_excel_refuses_is_an_error(tmp_path: Path, name: str) -> No
 )
 def test_column_letters(j: int, letter: str) -> None:
     assert column_letter(j) == letter
+
+
+def test_a_table_longer_than_a_sheet_is_cut_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Excel holds 1,048,576 rows a sheet: the rest is left out, and the log says so
+    (the plan's CSVs hold every row)."""
+    import optimizer.reports.xlsx as xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 4)  # the header and 3 rows
+    path = _write(tmp_path / "c.xlsx", {"long": pd.DataFrame({"n": [1, 2, 3, 4, 5]})})
+    assert _values(path, "long") == [["n"], [1], [2], [3]]
+    assert "sheet long: its first 3 of 5 rows" in caplog.text
+    wb = openpyxl.load_workbook(path)
+    try:
+        assert wb["long"].auto_filter.ref == "A1:A4"
+    finally:
+        wb.close()

@@ -21,6 +21,7 @@ does: control characters as ``_xHHHH_`` escapes, and text over 32,767 characters
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import zipfile
@@ -31,6 +32,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pandas as pd
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT = 32_767
 """The longest text a cell holds (Excel's limit)."""
@@ -72,7 +75,7 @@ def write_xlsx(
         The file to write (overwritten).
     sheets
         Sheet name (at most 31 characters, unique) to its table; the header row is the
-        column names.
+        column names. A table longer than a sheet holds is cut there, with a warning.
     columns
         For each sheet, a :class:`Column` per column of its table.
     header_fill
@@ -83,11 +86,18 @@ def write_xlsx(
     for name in names:
         if not 0 < len(name) <= 31 or any(c in name for c in "[]:*?/\\"):
             raise ValueError(f"not a sheet name Excel accepts: {name!r}")
-        if len(sheets[name]) + 1 > MAX_ROWS:
-            raise ValueError(f"sheet {name!r} has more rows than Excel holds ({MAX_ROWS:,})")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         for i, name in enumerate(names, start=1):
             frame = sheets[name]
+            if len(frame) + 1 > MAX_ROWS:
+                logger.warning(
+                    "%s, sheet %s: its first %s of %s rows (Excel's limit)",
+                    path.name,
+                    name,
+                    f"{MAX_ROWS - 1:,}",
+                    f"{len(frame):,}",
+                )
+                frame = frame.iloc[: MAX_ROWS - 1]
             xml = _sheet_xml(frame, columns[name], strings, selected=i == 1)
             book.writestr(f"xl/worksheets/sheet{i}.xml", xml)
         book.writestr("[Content_Types].xml", _content_types(len(names)))
@@ -251,6 +261,9 @@ def _cell(letter: str, row: str, v: object, s: str, strings: _SharedStrings) -> 
 
 
 def _workbook(names: list[str], sheets: Mapping[str, pd.DataFrame]) -> str:
+    def last_row(frame: pd.DataFrame) -> int:
+        return min(len(frame) + 1, MAX_ROWS)
+
     listed = "".join(
         f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
         for i, name in enumerate(names, start=1)
@@ -259,7 +272,7 @@ def _workbook(names: list[str], sheets: Mapping[str, pd.DataFrame]) -> str:
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         + escape(
             f"'{name.replace(chr(39), chr(39) * 2)}'!$A$1:"
-            f"${column_letter(sheets[name].shape[1] - 1)}${len(sheets[name]) + 1}"
+            f"${column_letter(sheets[name].shape[1] - 1)}${last_row(sheets[name])}"
         )
         + "</definedName>"
         for i, name in enumerate(names)
