@@ -314,13 +314,20 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_NO_PLAN
     dataset = dataset.replace(settings=settings)  # the what-ifs re-solve with the same options
 
+    def report_step(line: str) -> None:
+        """A step of the reports, said once the command has run a while (the demo's
+        reports take a second; a 1,000-product plan's, several)."""
+        elapsed = time.perf_counter() - started
+        if elapsed >= REPORT_PROGRESS_AFTER:
+            say(f"  {elapsed:6.1f} s  {line}")
+
     def extra(folder: Path) -> None:
         """The reports, then the --excel workbook, inside the plan folder's atomic step:
         a workbook that cannot be written leaves no plan folder either."""
         if not args.no_report:
             from optimizer.reports import write_reports
 
-            write_reports(dataset, result, folder)
+            write_reports(dataset, result, folder, progress=report_step)
         if args.excel:
             try:
                 _write_workbook(result, folder / "plan.xlsx", args.excel)
@@ -338,6 +345,10 @@ def _plan(args: argparse.Namespace) -> int:
     print(plan_summary(dataset, result))
     print(f"plan written to {out} ({time.perf_counter() - started:.1f} s)")
     return EXIT_OK
+
+
+REPORT_PROGRESS_AFTER = 3.0
+"""Seconds into ``soe plan`` after which the reports' steps are said as they start."""
 
 
 class _WorkbookError(OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,31 @@ def test_plan_writes_the_folder(
     assert "status     optimal" in text
     assert "short in the first 2 periods, the exceptions window (W1–W2; 1 entry):" in text
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".plan")]
+
+
+def test_plan_says_the_reports_steps_once_it_runs_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a large plan the reports take tens of seconds after the solve's last line
+    (generated xl: 21 s): each step is said as it starts, once the command has run
+    REPORT_PROGRESS_AFTER seconds. The demo's reports take a second, and say nothing."""
+    import optimizer.cli as cli
+
+    demo = str(DATA / "bodywash")
+    assert main(["plan", demo, "--out", str(tmp_path / "quiet")]) == 0
+    assert "the reports:" not in capsys.readouterr().err
+    monkeypatch.setattr(cli, "REPORT_PROGRESS_AFTER", 0.0)
+    assert main(["plan", demo, "--out", str(tmp_path / "said")]) == 0
+    steps = [
+        line[line.index("the reports:") :]
+        for line in capsys.readouterr().err.splitlines()
+        if re.match(r" +[0-9]+\.[0-9] s  the reports: ", line)
+    ]
+    assert steps == [
+        "the reports: marginal values, shortage causes, stock moves",
+        "the reports: 5 what-ifs re-solved",
+        "the reports: tradeoffs.md, report.html, plan.xlsx",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,7 @@ def analyse(
     *,
     what_ifs: bool = True,
     what_if_seconds: float | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Analysis:
     """The trade-off analysis of a plan.
 
@@ -148,6 +150,8 @@ def analyse(
         :attr:`Analysis.options` empty.
     what_if_seconds
         Time limit of each what-if solve; default ``min(10, the plan's time limit)``.
+    progress
+        Called with a short line as the what-ifs start (the slow part), for a console.
 
     Raises
     ------
@@ -196,6 +200,8 @@ def analyse(
     elif what_ifs:
         todo, skipped = candidates(dataset, shadow, bn, causes)
         notes += skipped
+        if progress is not None and todo:
+            progress(f"the reports: {len(todo)} what-if{'s' if len(todo) > 1 else ''} re-solved")
         options = evaluate(plan, todo, seconds, workers=_what_if_workers(dataset, plan))
         if len(options) and (options["status"] != "optimal").any():
             notes.append(

@@ -19,6 +19,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ def write_reports(
     what_ifs: bool = True,
     what_if_seconds: float | None = None,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> Analysis | None:
     """Write the reports of a plan into ``folder`` (called before the folder is renamed).
 
@@ -70,6 +72,9 @@ def write_reports(
         Raise when the analysis fails. By default a failing analysis is logged as an
         error and only ``plan.xlsx`` (the plan tables) is written, so that a report
         never costs the planner the plan itself.
+    progress
+        Called with a short line as each step starts (the analysis, its what-ifs, the
+        files), for a console: on a large plan the reports take tens of seconds.
 
     Returns
     -------
@@ -83,7 +88,15 @@ def write_reports(
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        analysis = analyse(dataset, plan, what_ifs=what_ifs, what_if_seconds=what_if_seconds)
+        if progress is not None:
+            progress("the reports: marginal values, shortage causes, stock moves")
+        analysis = analyse(
+            dataset,
+            plan,
+            what_ifs=what_ifs,
+            what_if_seconds=what_if_seconds,
+            progress=progress,
+        )
     except Exception:
         if strict:
             raise
@@ -93,6 +106,8 @@ def write_reports(
     from optimizer.reports.context import build_context
     from optimizer.reports.render import write_html, write_markdown
 
+    if progress is not None:
+        progress("the reports: tradeoffs.md, report.html, plan.xlsx")
     context = build_context(analysis)
     analysis.write_tables(folder)
     write_markdown(analysis, folder / "tradeoffs.md", context)
