@@ -314,12 +314,7 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_NO_PLAN
     dataset = dataset.replace(settings=settings)  # the what-ifs re-solve with the same options
 
-    def report_step(line: str) -> None:
-        """A step of the reports, said once the command has run a while (the demo's
-        reports take a second; a 1,000-product plan's, several)."""
-        elapsed = time.perf_counter() - started
-        if elapsed >= REPORT_PROGRESS_AFTER:
-            say(f"  {elapsed:6.1f} s  {line}")
+    report_step = _report_steps(started, REPORT_PROGRESS_AFTER)
 
     def extra(folder: Path) -> None:
         """The reports, then the --excel workbook, inside the plan folder's atomic step:
@@ -348,7 +343,21 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 REPORT_PROGRESS_AFTER = 3.0
-"""Seconds into ``soe plan`` after which the reports' steps are said as they start."""
+"""Seconds into ``soe plan`` after which the reports' steps are said as they start (the
+demo's reports take a second; a 1,000-product plan's, several). ``soe report``, which
+does nothing else, says them all."""
+
+
+def _report_steps(started: float, after: float) -> Callable[[str], None]:
+    """Says a step of the reports on stderr, with the seconds since ``started``, once
+    the command has run ``after`` seconds."""
+
+    def step(line: str) -> None:
+        elapsed = time.perf_counter() - started
+        if elapsed >= after:
+            print(f"  {elapsed:6.1f} s  {line}", file=sys.stderr, flush=True)
+
+    return step
 
 
 class _WorkbookError(OSError):
@@ -452,6 +461,7 @@ def _check(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from optimizer.reports import report_folder_problem, report_from_folder
 
+    started = time.perf_counter()
     dataset = _load(args.dataset)
     if missing := _no_plan_folder(args.plan):
         _err(f"error: {args.plan}: {missing}; no report was written.")
@@ -468,7 +478,7 @@ def _report(args: argparse.Namespace) -> int:
         _err(f"error: --out {args.out}: {problem}")
         return EXIT_INVALID
     try:
-        out = report_from_folder(dataset, args.plan, args.out)
+        out = report_from_folder(dataset, args.plan, args.out, progress=_report_steps(started, 0.0))
     except VerificationError as exc:  # the plan folder is the bad input here
         _err(f"error: {args.plan}: {exc}\nno report was written (see soe check).")
         return EXIT_INVALID

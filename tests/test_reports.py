@@ -385,11 +385,18 @@ def test_read_plan_round_trip(planned: tuple[Dataset, Plan, Path]) -> None:
     assert back.production["setup"].dtype == bool
 
 
-def test_cli_report(planned: tuple[Dataset, Plan, Path], tmp_path: Path) -> None:
+def test_cli_report(
+    planned: tuple[Dataset, Plan, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``soe report`` writes the reports, saying each step as it starts (it does
+    nothing else, and a large plan's report takes a while: generated l's, 11 s)."""
     _, _, folder = planned
     dataset = folder.parent / "caps"
     assert main(["report", str(dataset), str(folder), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "tradeoffs.md").is_file()
+    err = capsys.readouterr().err
+    assert "s  the reports: marginal values, shortage causes, stock moves" in err
+    assert "s  the reports: tradeoffs.md, report.html, plan.xlsx" in err
     assert main(["report", str(dataset), str(tmp_path / "nothing"), "--out", str(tmp_path)]) != 0
 
 

@@ -266,7 +266,13 @@ def read_plan(folder: str | Path) -> Plan:
     return Plan(summary, tables, folder.name)
 
 
-def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
+def report_from_folder(
+    dataset: Dataset,
+    plan_folder: Path,
+    out: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
     """Reports for a plan folder written earlier (``soe report``).
 
     Parameters
@@ -282,6 +288,9 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
         ``plan_folder`` itself, whose files are kept and the reports added (see
         :func:`report_folder_problem`). The what-ifs get the plan's time limit each
         (not the 10 s of ``soe plan``).
+    progress
+        Called with a short line as each step of the reports starts
+        (:func:`write_reports`).
 
     Returns
     -------
@@ -319,7 +328,7 @@ def report_from_folder(dataset: Dataset, plan_folder: Path, out: Path) -> Path:
     def fill(tmp: Path) -> None:
         if into_plan:  # the plan's own files go with it into the new folder
             shutil.copytree(plan_folder, tmp, dirs_exist_ok=True)
-        write_reports(dataset, plan, tmp, what_if_seconds=limit, strict=True)
+        write_reports(dataset, plan, tmp, what_if_seconds=limit, strict=True, progress=progress)
 
     write_folder(out, fill)
     return out
