@@ -640,19 +640,26 @@ def test_what_if_options_solved_at_once_give_the_same_table(
     pd.testing.assert_frame_equal(tables[0], tables[1], rtol=1e-6)
 
 
-def test_what_ifs_of_a_milp_plan_or_one_thread_run_one_at_a_time(
-    make: Callable[..., Dataset],
+def test_what_ifs_at_once_one_per_two_cores_of_an_lp_plan(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from optimizer.analysis import _what_if_workers
+    """An LP what-if uses two cores (HiGHS's parallel simplex): on 8 usable cores four
+    run at once, on as many as ``solve.threads`` allows when it is set, and a MILP
+    plan's one at a time."""
+    import optimizer.analysis as analysis_module
 
+    monkeypatch.setattr(analysis_module, "usable_cores", lambda: 8)
     ds = make(**LINE)
     p = run(ds)
     assert p.summary.integer_variables == 0
-    assert _what_if_workers(ds, p) >= 1
-    one = ds.replace(settings=ds.settings.with_overrides(solve__threads=1))
-    assert _what_if_workers(one, p) == 1
+
+    def workers(threads: int, plan: Plan = p) -> int:
+        limited = ds.replace(settings=ds.settings.with_overrides(solve__threads=threads))
+        return analysis_module._what_if_workers(limited, plan)
+
+    assert [workers(t) for t in (0, 1, 2, 3, 4, 16)] == [4, 1, 1, 1, 2, 4]
     milp = dataclasses.replace(p, summary=p.summary.model_copy(update={"integer_variables": 4}))
-    assert _what_if_workers(ds, milp) == 1
+    assert workers(0, milp) == 1
 
 
 def test_shift_goes_where_the_whole_shift_is_worth_most(make: Callable[..., Dataset]) -> None:
