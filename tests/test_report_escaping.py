@@ -205,3 +205,40 @@ def test_period_ids_stay_categories_in_charts(tmp_path: Path) -> None:
     assert list(load["data"][0]["x"]) == ["01", "02"]
     inv = charts.inventory_at_risk(a, result)
     assert inv["layout"]["xaxis"]["type"] == "category"
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "shared_x"),
+    [(1, 1, True), (3, 1, True), (6, 1, True), (2, 2, False), (3, 2, False)],
+)
+def test_subplots_are_laid_out_as_plotly_lays_them_out(
+    rows: int, cols: int, shared_x: bool
+) -> None:
+    """The charts' grid of plots (built as data, without plotly's figure objects) has
+    the axes, domains and titles of plotly's own ``make_subplots``."""
+    from plotly.subplots import make_subplots
+
+    titles = [f"t{i}" for i in range(rows * cols - 1)]  # one plot untitled
+    vs, hs = 0.08, 0.08
+    theirs = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=shared_x,
+        subplot_titles=titles,
+        vertical_spacing=vs,
+        horizontal_spacing=hs,
+    ).to_plotly_json()["layout"]
+    ours = charts._subplots(
+        rows, cols, titles, vertical_spacing=vs, horizontal_spacing=hs, shared_x=shared_x
+    )["layout"]
+    axes = sorted(k for k in theirs if k.startswith(("xaxis", "yaxis")))
+    assert sorted(k for k in ours if k.startswith(("xaxis", "yaxis"))) == axes
+    for key in axes:
+        assert ours[key]["anchor"] == theirs[key]["anchor"], key
+        assert ours[key]["domain"] == pytest.approx(list(theirs[key]["domain"])), key
+        for prop in ("matches", "showticklabels"):
+            assert ours[key].get(prop) == theirs[key].get(prop), (key, prop)
+    assert len(ours["annotations"]) == len(theirs.get("annotations", ()))
+    for mine, their in zip(ours["annotations"], theirs.get("annotations", ()), strict=True):
+        assert mine["text"] == their["text"]
+        assert (mine["x"], mine["y"]) == pytest.approx((their["x"], their["y"]))
