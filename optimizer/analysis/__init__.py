@@ -122,8 +122,9 @@ def _what_if_workers(dataset: Dataset, plan: Plan) -> int:
     """What-if options solved at once: for an LP plan, one per two usable cores
     (``solve.threads`` caps the cores), since a lone LP what-if uses two (HiGHS's
     parallel simplex). On two cores, two at once gained little (generated l's analysis
-    4.0-4.5 s against 4.7 s) and, on xl, nothing for twice the memory (``soe plan`` 57.8 s
-    and 1,846 MB peak against 52.8 s and 946 MB). One for a MILP plan, whose what-ifs
+    4.0-4.5 s against 4.7 s) and, on xl, nothing for 1.7 times the memory (``soe plan``
+    with its reports 57.8 s and 1,846 MB peak against 57.7 s and 1,090 MB). One for a
+    MILP plan, whose what-ifs
     each run the search beside branch and cut to their time limit (two at once would
     each find a worse plan in it)."""
     if plan.summary.integer_variables:
