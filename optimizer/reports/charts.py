@@ -280,21 +280,13 @@ def fill_by_tier(analysis: Analysis) -> Figure:
             {
                 "type": "bar",
                 "x": labels,
-                "y": fill,
-                "name": "fill rate",
-                "marker": {"color": COLORS["fill"]},
-                "text": [f"{v:.1%}" for v in fill],
+                "y": rates,
+                "name": name,
+                "marker": {"color": COLORS[color]},
+                "text": [f"{v:.1%}" for v in rates],
                 "textposition": "outside",
-            },
-            {
-                "type": "bar",
-                "x": labels,
-                "y": on_time,
-                "name": "on time",
-                "marker": {"color": COLORS["on_time"]},
-                "text": [f"{v:.1%}" for v in on_time],
-                "textposition": "outside",
-            },
+            }
+            for name, rates, color in (("fill rate", fill, "fill"), ("on time", on_time, "on_time"))
         ],
         "layout": {"barmode": "group", "yaxis": {"tickformat": ".0%", "range": [0, 1.12]}},
     }
