@@ -494,13 +494,41 @@ def test_a_milp_starts_from_the_previous_plans_setups(make: Callable[..., Datase
     )
 
 
-def test_a_previous_lot_under_its_minimum_is_closed(make: Callable[..., Dataset]) -> None:
-    """B's minimum lot is 70 but only 30 of it can ship (W2's demand, its last week):
-    with its setup fixed open, the LP makes 30, under the minimum, so that setup is
-    closed and the LP solved again; A's stays."""
+def test_a_previous_lot_at_its_minimum_is_kept(make: Callable[..., Dataset]) -> None:
+    """The previous plan made A's minimum lot, 50, in W1 for a demand of 20 there (the
+    setup, 1, and the 30 left over held two weeks, 0.60, cost less than 20 short at 100).
+    Its first plan from that setup makes the 50 again, and costs what the plan did, 1.60.
+    (Solved with lots from 0, the LP made 20, under the minimum, and the setup was
+    closed: A went short, 2,000.)"""
     from optimizer.heuristics import previous_setups_start
 
     ds = make(
+        base=False,
+        products="product,priority,shortage_cost,holding_cost\nA,1,100,0.01",
+        lines="line,hours\nL1,10",
+        routings="product,line,rate,setup_hours,setup_cost,min_lot\nA,L1,10,1,1,50",
+        forecast="product,period,quantity\nA,W1,20",
+    )
+    first = plan(ds)
+    assert first.summary.status == "optimal"
+    assert first.production["quantity"].tolist() == [50.0]
+    model = build(ds)
+    got = previous_setups_start(model, first.production, time.perf_counter() + 10)
+    assert got is not None
+    assert got[0][model.x].tolist() == [[50.0, 0.0]]
+    assert first.summary.objective == pytest.approx(1.6)
+    assert float(model.lp.cost @ got[0] + model.lp.offset) == pytest.approx(1.6)
+
+
+def test_a_previous_lot_under_its_minimum_is_closed(make: Callable[..., Dataset]) -> None:
+    """B's minimum lot is 70 but only 40 of it can go anywhere (30 for W2's demand, its
+    last week, and 10 into stock, B's room): with its setup fixed open and its lot at its
+    minimum the LP is infeasible, so the lots start from 0; the LP makes 30, under the
+    minimum, so that setup is closed and the LP solved again; A's stays."""
+    from optimizer.heuristics import previous_setups_start
+
+    ds = make(
+        products="product,priority,shortage_cost,max_inventory\nA,1,5,\nB,2,5,10",
         routings="product,line,rate,setup_hours,min_lot\nA,L1,10,1,0\nB,L1,10,1,70",
         forecast="product,period,quantity\nA,W1,60\nA,W2,60\nB,W2,30",
     )
