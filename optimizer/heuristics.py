@@ -242,34 +242,8 @@ def previous_setups_start(
         return None
     warm = WarmLp(relaxed(model.lp), threads, drop=REDUNDANT + LINKS)
     columns = (ycols, xcols, min_lot, x_upper)
-    values = _at_minimum_lots(columns, warm, open_, deadline)
-    if values is None:  # the change leaves some lot no room: close setups until it fits
-        values = _with_setups(columns, warm, open_, deadline)
+    values = _with_setups(columns, warm, open_, deadline, keep_lots=True)
     return None if values is None else (values, warm)
-
-
-def _at_minimum_lots(
-    columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    warm: WarmLp,
-    open_: np.ndarray,
-    deadline: float,
-) -> np.ndarray | None:
-    """The plan with the setups ``open_`` fixed and each of their lots at least its
-    minimum (the previous plan's lots were), solved in ``warm``; ``None`` if that LP is
-    infeasible or the time runs out. Solved with lots from 0 instead, the LP moved
-    output away from lots it had no reason to keep at their minimum, and closing those
-    lots cascaded: re-planning generated m with setups from its own plan of 3.21 M gave
-    a first plan of 4.53 M."""
-    ycols, xcols, min_lot, x_upper = columns
-    v = open_.astype(np.float64)
-    warm.set_bounds(ycols, v, v)
-    warm.set_bounds(xcols, np.where(open_, min_lot, 0.0), np.where(open_, x_upper, 0.0))
-    result = warm.solve(deadline - time.perf_counter())
-    if result is None:
-        return None
-    values = result[1].copy()
-    values[ycols] = v
-    return values
 
 
 def _with_setups(
@@ -277,20 +251,32 @@ def _with_setups(
     warm: WarmLp,
     open_: np.ndarray,
     deadline: float,
+    *,
+    keep_lots: bool = False,
 ) -> np.ndarray | None:
     """The plan with the setups ``open_`` (per ``model.y`` raveled) fixed, solved in
     ``warm`` (the search's LP, without the setup rows: production between 0 and its
     bound where open, 0 where closed), closing the setups whose lot comes out below its
-    minimum and solving again until none does; ``None`` if the time runs out first.
-    ``columns``: the setup columns, their production's, minimum lots and production
-    bounds (the first four of :func:`optimizer.improve.setup_columns`)."""
+    minimum (or at 0) and solving again until none does; ``None`` if the time runs out
+    first. ``columns``: the setup columns, their production's, minimum lots and
+    production bounds (the first four of :func:`optimizer.improve.setup_columns`).
+
+    ``keep_lots`` (setups of a previous plan, whose lots were at least their minimum):
+    each open lot starts at its minimum, and from 0 only if that LP is infeasible (the
+    change leaves a lot no room). From 0, the LP moved output off lots it had no reason
+    to keep at their minimum, and closing those cascaded: re-planning generated m with
+    setups from its own plan of 3.21 M started at 4.53 M."""
     ycols, xcols, min_lot, x_upper = columns
     open_ = open_.copy()
+    floor = min_lot if keep_lots else np.zeros(len(xcols))
     for _ in range(MAX_ROUNDS * 2):
         v = open_.astype(np.float64)
         warm.set_bounds(ycols, v, v)
-        warm.set_bounds(xcols, np.zeros(len(xcols)), np.where(open_, x_upper, 0.0))
+        warm.set_bounds(xcols, np.where(open_, floor, 0.0), np.where(open_, x_upper, 0.0))
         result = warm.solve(deadline - time.perf_counter())
+        if result is None and floor.any():  # infeasible at the minimum lots (or late)
+            floor = np.zeros(len(xcols))
+            continue
         if result is None:
             return None
         x = result[1][xcols]
