@@ -37,8 +37,8 @@ def write_workbook(
         frames["summary"] = _summary_frame(summary)
     frames.update(sheets)
 
-    columns = {name[:31]: _layout(frame) for name, frame in frames.items()}
-    named = {name[:31]: frame for name, frame in frames.items()}
+    named = {name[:31]: frame for name, frame in frames.items()}  # Excel's longest name
+    columns = {name: _layout(frame) for name, frame in named.items()}
     return write_beside(
         Path(path),
         lambda tmp: write_xlsx(tmp, named, columns, header_fill=HEADER_FILL),
