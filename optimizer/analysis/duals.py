@@ -93,6 +93,9 @@ class ShadowPrices:
     plan_basis
         For an LP plan that came without its basis (read back from its folder): the
         basis of its LP found here, which the what-ifs then start from.
+    seconds
+        How long the values took (building the model and solving its LP): about what a
+        MILP what-if's first plan, the LP with the plan's setups fixed, takes.
     """
 
     data: AllocationData
@@ -111,6 +114,7 @@ class ShadowPrices:
     setups: np.ndarray
     note: str
     plan_basis: Basis | None = None
+    seconds: float = 0.0
 
     def overtime_value(self) -> np.ndarray:
         """``(L, T)`` value of one more allowed overtime hour (net of its cost)."""
@@ -258,6 +262,7 @@ def shadow_prices(
         setups=setups,
         note=note,
         plan_basis=found if not model.lp.is_mip and not lexicographic else None,
+        seconds=time.perf_counter() - started,
     )
 
 
