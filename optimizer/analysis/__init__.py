@@ -213,10 +213,18 @@ def analyse(
         and shadow.seconds * FIRST_PLAN_SHARE <= seconds
     )
     if what_ifs and plan.summary.solve_seconds > seconds and plan.basis is None and not from_setups:
+        why = ""
+        if plan.summary.integer_variables and dataset.settings.priority.mode != "weighted":
+            why = " (in lexicographic mode a MILP what-if is planned from scratch)"
+        elif plan.summary.integer_variables and shadow.available:
+            why = (
+                f", and the LP with its setups fixed, a what-if's first plan, took"
+                f" {shadow.seconds:.1f} s, more than a third of that"
+            )
         notes.append(
             f"what-ifs skipped: the plan took {plan.summary.solve_seconds:.0f} s to solve, more"
-            f" than the {seconds:g} s each what-if may take (soe report runs them with the"
-            " plan's time limit)"
+            f" than the {seconds:g} s each what-if may take{why} (soe report runs them with"
+            " the plan's time limit)"
         )
     elif what_ifs:
         todo, skipped = candidates(dataset, shadow, bn, causes)
