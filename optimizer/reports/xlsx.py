@@ -354,11 +354,11 @@ _STYLES = (
     f'{_XML}<styleSheet xmlns="{_MAIN}">'
     '<numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0.00"/>'
     '<numFmt numFmtId="165" formatCode="0.0%"/></numFmts>'
+    # fonts by name and colour, not by theme: the package has no theme part
     '<fonts count="2">'
-    '<font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
-    '<scheme val="minor"/></font>'
-    '<font><b/><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
-    '<scheme val="minor"/></font></fonts>'
+    '<font><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/><family val="2"/>'
+    "</font></fonts>"
     '<fills count="3"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFFILL"/>'
