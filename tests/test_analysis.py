@@ -692,6 +692,34 @@ def test_what_ifs_of_a_milp_plan_start_from_its_setups(
     assert shift["objective_change"] == pytest.approx(objective(shifted) - objective(ds), abs=1e-6)
 
 
+def test_a_milp_what_if_far_above_its_plan_is_no_option(
+    make: Callable[..., Dataset], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A MILP what-if whose search stops far above the plan it started from (here made
+    to: ten times the plan's cost more, as a what-if stopped with the idle plan is)
+    gives no numbers, and says so in its status, rather than millions of units lost."""
+    import optimizer.analysis.whatif as whatif
+
+    ds = make(**{**LINE, "routings": "product,line,rate,setup_cost\nA,L1,10,1\nB,L1,10,1"})
+    p = run(ds)
+    real = whatif._resolve
+
+    def stopped_far_above(dataset: Dataset, plan: Plan, time_limit: float) -> Plan:
+        got = real(dataset, plan, time_limit)
+        assert got.summary.objective is not None
+        assert plan.summary.objective is not None
+        far = got.summary.objective + 10 * abs(plan.summary.objective) + 1000
+        worse = got.summary.model_copy(update={"objective": far})
+        return dataclasses.replace(got, summary=worse)
+
+    monkeypatch.setattr(whatif, "_resolve", stopped_far_above)
+    options = analyse(ds, p).options
+    assert len(options) and (options["status"] == whatif.FELL_SHORT).all()
+    assert options["units_recovered"].isna().all() and options["objective_change"].isna().all()
+    monkeypatch.undo()
+    assert (analyse(ds, p).options["status"] == "optimal").all()
+
+
 def test_shift_goes_where_the_whole_shift_is_worth_most(make: Callable[..., Dataset]) -> None:
     """L1 makes 100 a week; nothing is stored (max_inventory 0), nothing is late. W1:
     105 A wanted at 10 a unit, so W1's first hour is worth 100 but only half an hour
