@@ -16,11 +16,16 @@ The what-ifs are chosen from the plan's own bottlenecks and causes:
    by it alone can miss the shift worth most.
 
 Each is solved like the plan (same solver and mode, about the plan's absolute
-precision: :func:`_precision_gap`) with a time limit of ``min(10 s, the plan's time
-limit)``; the alternatives of one option (the shift's line-periods) are tried while
-their solves fit in that one limit. Each is compared with the plan: units recovered
-per tier (shipped on time or late), the change of the objective and of the spend
-(production, holding and material holding, overtime charged at its cost).
+precision: :func:`_precision_gap`) and from it (an LP from its basis, a MILP's search
+from its setups), with a time limit of ``min(10 s, the plan's time limit)`` (for a MILP
+plan that ran past that, 5% of its limit: :mod:`optimizer.analysis`); the alternatives
+of one option (the shift's line-periods) are tried while their solves fit in that one
+limit. Each is compared with the plan, or, for a MILP plan not proven optimal, with the
+plan searched again the same way without a change (``evaluate``'s ``control``): units
+recovered per tier (shipped on time or late), the change of the objective and of the
+spend (production, holding and material holding, overtime charged at its cost). A MILP
+what-if that ends far above the plan it started from gives no numbers (status
+:data:`FELL_SHORT`).
 """
 
 from __future__ import annotations
