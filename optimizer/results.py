@@ -235,7 +235,7 @@ def _csv_cells(series: pd.Series) -> list[str]:
     if pd.api.types.is_float_dtype(series):
         return plain_decimals(series.to_numpy(dtype=np.float64))
     if pd.api.types.is_integer_dtype(series) and not series.hasnans:
-        return [str(v) for v in series.tolist()]
+        return _int_texts(series.to_numpy(dtype=np.int64)).tolist()  # type: ignore[no-any-return]
     values = series.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) == "string":  # none missing
         return _quoted(values.tolist())

@@ -428,6 +428,45 @@ def test_a_free_row_and_column_read_back_as_highs_says() -> None:
     assert ours.row_status.tolist() == [s.value for s in theirs.row_status]
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_fixed_columns_read_back_on_the_side_highs_puts_them(tied: bool) -> None:
+    """A fixed column sits at the bound its reduced cost's sign says; soe works that
+    sign out from the row duals. min x0 + 3 x1 - 2 x2 + c3 x3  s.t.  x0 + x1 + x2 + x3
+    >= 5, x1 = 1, x2 = 2, x3 = 0: x0 = 2 is basic and the row's dual is 1, so the
+    reduced costs are 2 (x1, at its lower side), -3 (x2, upper) and c3 - 1 (x3). With
+    ``tied`` (c3 = 1) that one is 0, too near to tell, and HiGHS's own duals are read."""
+    import highspy
+
+    from formulations.lp import LinearModel
+    from optimizer.backends.highs import _get_basis, _negative_reduced_cost, pass_model
+
+    lp = LinearModel(
+        cost=np.array([1.0, 3.0, -2.0, 1.0 if tied else 4.0]),
+        lower=np.array([0.0, 1.0, 2.0, 0.0]),
+        upper=np.array([4.0, 1.0, 2.0, 0.0]),
+        integer=np.zeros(4, dtype=bool),
+        row_lower=np.array([5.0]),
+        row_upper=np.array([np.inf]),
+        a_start=np.array([0, 1, 2, 3, 4]),
+        a_index=np.array([0, 0, 0, 0]),
+        a_value=np.array([1.0, 1.0, 1.0, 1.0]),
+    )
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    pass_model(highspy, h, lp)
+    h.run()
+    sol = h.getSolution()
+    negative = _negative_reduced_cost(lp, np.asarray(sol.row_dual), sol)
+    assert negative[1:3].tolist() == [False, True]
+    if not tied:
+        assert not negative[3]
+    ours = _get_basis(highspy, h, lp, sol, np.asarray(sol.col_value))
+    assert ours is not None
+    theirs = h.getBasis()
+    assert ours.col_status.tolist() == [s.value for s in theirs.col_status]
+    assert ours.col_status[1:3].tolist() == [0, 2]  # lower, upper
+
+
 @pytest.mark.parametrize("case", ["numbered", "missing label", "too many labels"])
 def test_rows_are_matched_by_their_labels(case: str) -> None:
     """The keys that match a block's rows to the old block's: equal exactly where all

@@ -125,8 +125,8 @@ def _early_shortages(dataset: Dataset, plan: Plan, shown: int = 12) -> list[str]
     where = "in the first period" if len(window) == 1 else f"in the first {len(window)} periods"
     where += f", the exceptions window ({span}"
     svc = plan.service
-    pos = svc["due"].map({p: i for i, p in enumerate(window)})
-    early = svc[pos.notna() & ((svc["unmet"] > 1e-6) | (svc["late"] > 1e-6))]
+    pos = pd.Series(pd.Index(window).get_indexer(svc["due"]), index=svc.index)
+    early = svc[(pos >= 0) & ((svc["unmet"] > 1e-6) | (svc["late"] > 1e-6))]
     if early.empty:
         return [f"no shortage {where})"]
     n = len(early)
