@@ -224,7 +224,7 @@ def prepare(dataset: Dataset) -> AllocationData:
     # shipments out in entry order (orders in file order, then the forecast remainder)
     ed = ent["quantity"].to_numpy(dtype=np.float64)
     # numbered in order of first appearance, as a groupby's ngroup without sorting
-    # (one integer key factorized: 4 ms less on generated l than the groupby)
+    # (one integer key factorized: the build 7 ms faster on generated l than by groupby)
     product_due = (ep + 1) * (T + 1) + (et + 1)
     group = pd.factorize(product_due * (K + 1) + np.clip(tier, 0, K))[0].astype(np.int64)
     G = int(group.max()) + 1 if len(group) else 0
