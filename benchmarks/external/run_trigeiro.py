@@ -17,7 +17,10 @@ reference, relative gap to the reference, whether soe proved optimality, a check
 and the seconds; then per series the number proven optimal against
 ``computed_values_highs.csv``'s count for the same instances, and the total time.
 Progress goes to stderr. ``--engine baseline`` solves with the hand-written PuLP
-model (:mod:`benchmarks.baseline_pulp`) instead of soe.
+model (:mod:`benchmarks.baseline_pulp`) instead of soe; ``--engine reference`` solves
+the instance as ``computed_values_highs.csv`` was made (:func:`solve_with_reference`:
+the reference model plus the (l,S) inequalities, straight into HiGHS), so that soe
+and the csv's method can be timed side by side on the same machine.
 
 Checks: ``ok``; ``MISMATCH`` (proven optimal but not equal to a proven reference
 optimum); ``BELOW BOUND`` (cheaper than a proven lower bound: a bug); ``UNSERVED``
@@ -37,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.external.trigeiro import (
     DEFAULT_SHARED,
+    TrigeiroInstance,
     computed_values,
     convert,
     instance_paths,
@@ -57,6 +62,7 @@ __all__ = [
     "run",
     "series_totals",
     "solve_with_baseline",
+    "solve_with_reference",
     "solve_with_soe",
 ]
 
@@ -93,7 +99,12 @@ class Outcome:
 
 
 def solve_with_soe(
-    folder: Path, solver: str, time_limit: float, gap: float, threads: int
+    folder: Path,
+    solver: str,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    instance: TrigeiroInstance | None = None,
 ) -> Outcome:
     """Plan a dataset folder with soe's Python API.
 
@@ -111,12 +122,15 @@ def solve_with_soe(
         Relative MIP gap.
     threads
         Solver threads (0 = solver default).
+    instance
+        Not used (the dataset is the instance).
 
     Returns
     -------
     Outcome
         The plan's status, objective, bound, gap and unserved quantity.
     """
+    del instance
     import optimizer
 
     started = time.perf_counter()
@@ -144,7 +158,12 @@ def solve_with_soe(
 
 
 def solve_with_baseline(
-    folder: Path, solver: str, time_limit: float, gap: float, threads: int
+    folder: Path,
+    solver: str,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    instance: TrigeiroInstance | None = None,
 ) -> Outcome:
     """Solve a dataset folder with the hand-written PuLP model.
 
@@ -160,6 +179,8 @@ def solve_with_baseline(
         Relative MIP gap.
     threads
         Ignored (the baseline takes ``solve.threads`` from the dataset's settings).
+    instance
+        Not used (the dataset is the instance).
 
     Returns
     -------
@@ -168,7 +189,7 @@ def solve_with_baseline(
     """
     from benchmarks.baseline_pulp import solve_baseline
 
-    del threads
+    del threads, instance
     started = time.perf_counter()
     result = solve_baseline(folder, solver=solver, time_limit=time_limit, gap=gap)
     seconds = time.perf_counter() - started
@@ -189,7 +210,114 @@ def solve_with_baseline(
     )
 
 
-ENGINES = {"soe": solve_with_soe, "baseline": solve_with_baseline}
+def solve_with_reference(
+    folder: Path,
+    solver: str,
+    time_limit: float,
+    gap: float,
+    threads: int,
+    instance: TrigeiroInstance | None = None,
+) -> Outcome:
+    """Solve the instance as ``computed_values_highs.csv`` was made: the reference model
+    of the shared README with the (l,S) inequalities ``x_it <= D_i(t..l) y_it + s_il``
+    (every ``t <= l``), passed straight to HiGHS through highspy.
+
+    Parameters
+    ----------
+    folder
+        Not used (the instance is read as it is).
+    solver
+        Must be ``highs``.
+    time_limit
+        Seconds.
+    gap
+        Relative MIP gap (the csv: 0, with HiGHS's absolute gap 1e-6).
+    threads
+        HiGHS threads (the csv: 1; 0 = HiGHS's default).
+    instance
+        The instance.
+
+    Returns
+    -------
+    Outcome
+        Status, objective (setup plus holding cost), bound and gap; nothing unserved
+        (the model serves every demand on time).
+    """
+    hp: Any = importlib.import_module("highspy")
+    del folder
+    if instance is None or solver != "highs":
+        raise ValueError("the reference engine solves an instance with HiGHS")
+    started = time.perf_counter()
+    N, T = instance.N, instance.T
+    d = instance.demand.T.astype(np.float64)  # (N, T)
+    rest = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]  # D_i(t..T)
+    cap = np.maximum(instance.C - instance.st, 0.0) / instance.a  # most of i one period holds
+    big_m = np.minimum(rest, cap[:, None])
+    # columns: x (N*T), s (N*T), y (N*T), each item by period
+    x = np.arange(N * T).reshape(N, T)
+    st = x + N * T
+    y = x + 2 * N * T
+    h = hp.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("random_seed", 0)
+    inf = hp.kHighsInf
+    n = 3 * N * T
+    cost = np.concatenate([np.zeros(N * T), np.repeat(instance.h, T), np.repeat(instance.f, T)])
+    upper = np.concatenate([big_m.ravel(), rest.ravel(), np.ones(N * T)])
+    h.addVars(n, np.zeros(n), upper)
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    h.changeColsIntegrality(N * T, y.ravel().astype(np.int32), np.ones(N * T, dtype=np.uint8))
+    rows: list[tuple[float, float, list[int], list[float]]] = []
+    for i in range(N):
+        for t in range(T):  # s_i,t-1 + x_it - s_it = d_it
+            idx = [int(x[i, t]), int(st[i, t])] + ([int(st[i, t - 1])] if t else [])
+            rows.append((d[i, t], d[i, t], idx, [1.0, -1.0] + ([1.0] if t else [])))
+            rows.append((-inf, 0.0, [int(x[i, t]), int(y[i, t])], [1.0, -float(big_m[i, t])]))
+            for last in range(t, T):  # (l,S): x_it <= D_i(t..l) y_it + s_il
+                demand = float(d[i, t : last + 1].sum())
+                rows.append(
+                    (
+                        -inf,
+                        0.0,
+                        [int(x[i, t]), int(y[i, t]), int(st[i, last])],
+                        [1.0, -demand, -1.0],
+                    )
+                )
+    for t in range(T):  # capacity
+        idx = [int(x[i, t]) for i in range(N)] + [int(y[i, t]) for i in range(N)]
+        rows.append((-inf, float(instance.C), idx, list(instance.a) + list(instance.st)))
+    for lower, upper_, idx, val in rows:
+        h.addRow(lower, upper_, len(idx), np.array(idx, dtype=np.int32), np.array(val))
+    # through soe's scheduler guard only so that a process that solved with another
+    # number of threads before (a test run) can still set this one
+    from optimizer.backends.highs import SCHEDULER
+
+    SCHEDULER.run(hp, h, threads)
+    seconds = time.perf_counter() - started
+    info = h.getInfo()
+    status_ = h.getModelStatus()
+    if info.primal_solution_status != 2:  # no feasible plan
+        return Outcome("no_solution", None, None, None, seconds, None)
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound)
+    optimal = status_ == hp.HighsModelStatus.kOptimal
+    return Outcome(
+        status="optimal" if optimal else "feasible",
+        objective=objective,
+        bound=bound,
+        gap=abs(objective - bound) / max(abs(objective), 1e-10),
+        seconds=seconds,
+        unserved=0.0,
+    )
+
+
+ENGINES = {
+    "soe": solve_with_soe,
+    "baseline": solve_with_baseline,
+    "reference": solve_with_reference,
+}
 
 
 def _reference(
@@ -244,7 +372,7 @@ def run(
     paths
         Instance files (:func:`benchmarks.external.trigeiro.instance_paths`).
     engine
-        ``soe`` or ``baseline``.
+        ``soe``, ``baseline`` or ``reference`` (:data:`ENGINES`).
     solver
         Solver name passed to the engine.
     time_limit
@@ -275,7 +403,7 @@ def run(
             inst = read_instance(path)
             folder = convert(path, base / inst.name)
             try:
-                outcome = solve(folder, solver, time_limit, gap, threads)
+                outcome = solve(folder, solver, time_limit, gap, threads, instance=inst)
             except Exception as exc:  # report and go on with the next instance
                 print(f"{inst.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 outcome = Outcome("error", None, None, None, math.nan, None)
