@@ -36,6 +36,7 @@ import math
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ from benchmarks.external.trigeiro import (
 
 __all__ = [
     "ENGINES",
+    "Job",
     "Outcome",
     "main",
     "markdown",
@@ -98,45 +100,42 @@ class Outcome:
     unserved: float | None
 
 
-def solve_with_soe(
-    folder: Path,
-    solver: str,
-    time_limit: float,
-    gap: float,
-    threads: int,
-    instance: TrigeiroInstance | None = None,
-) -> Outcome:
+@dataclass(frozen=True)
+class Job:
+    """One instance to solve, as every engine of :data:`ENGINES` takes it."""
+
+    folder: Path
+    """The instance converted into a dataset folder."""
+    instance: TrigeiroInstance
+    """The instance as read (the engines that plan the dataset do not use it)."""
+    solver: str
+    """The solver's name (``highs``, ``cbc``, ...)."""
+    time_limit: float
+    """Seconds."""
+    gap: float
+    """Relative MIP gap."""
+    threads: int
+    """Solver threads (0 = the solver's default)."""
+
+
+def solve_with_soe(job: Job) -> Outcome:
     """Plan a dataset folder with soe's Python API.
 
     All of the runner's contact with soe is here.
 
-    Parameters
-    ----------
-    folder
-        Converted dataset folder.
-    solver
-        soe backend name (``highs``, ``cbc``, ...).
-    time_limit
-        Seconds.
-    gap
-        Relative MIP gap.
-    threads
-        Solver threads (0 = solver default).
-    instance
-        Not used (the dataset is the instance).
-
-    Returns
-    -------
-    Outcome
-        The plan's status, objective, bound, gap and unserved quantity.
+    An engine of :data:`ENGINES`.
     """
-    del instance
     import optimizer
 
     started = time.perf_counter()
-    dataset = optimizer.load_dataset(folder)
+    dataset = optimizer.load_dataset(job.folder)
     solve = dataset.settings.solve.model_copy(
-        update={"solver": solver, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
+        update={
+            "solver": job.solver,
+            "time_limit_s": job.time_limit,
+            "mip_gap": job.gap,
+            "threads": job.threads,
+        }
     )
     settings = dataset.settings.model_copy(update={"solve": solve})
     # optimizer.plan(dataset, settings); fall back to its module while not exported.
@@ -157,45 +156,20 @@ def solve_with_soe(
     )
 
 
-def solve_with_baseline(
-    folder: Path,
-    solver: str,
-    time_limit: float,
-    gap: float,
-    threads: int,
-    instance: TrigeiroInstance | None = None,
-) -> Outcome:
+def solve_with_baseline(job: Job) -> Outcome:
     """Solve a dataset folder with the hand-written PuLP model.
 
-    Parameters
-    ----------
-    folder
-        Converted dataset folder.
-    solver
-        ``highs`` or ``cbc``.
-    time_limit
-        Seconds.
-    gap
-        Relative MIP gap.
-    threads
-        Ignored (the baseline takes ``solve.threads`` from the dataset's settings).
-    instance
-        Not used (the dataset is the instance).
-
-    Returns
-    -------
-    Outcome
-        Status, objective, bound (HiGHS only) and unserved quantity.
+    An engine of :data:`ENGINES`; ``threads`` is not used (the baseline takes ``solve.threads``
+    from the dataset's settings), and the bound is HiGHS's only.
     """
     from benchmarks.baseline_pulp import solve_baseline
 
-    del threads, instance
     started = time.perf_counter()
-    result = solve_baseline(folder, solver=solver, time_limit=time_limit, gap=gap)
+    result = solve_baseline(job.folder, solver=job.solver, time_limit=job.time_limit, gap=job.gap)
     seconds = time.perf_counter() - started
     unserved = None
     if result.objective is not None:
-        products = pd.read_csv(folder / "products.csv")
+        products = pd.read_csv(job.folder / "products.csv")
         unserved = result.objective_terms["shortage"] / float(products["shortage_cost"].iloc[0])
     gap_value = None
     if result.objective is not None and result.bound is not None:
@@ -210,43 +184,19 @@ def solve_with_baseline(
     )
 
 
-def solve_with_reference(
-    folder: Path,
-    solver: str,
-    time_limit: float,
-    gap: float,
-    threads: int,
-    instance: TrigeiroInstance | None = None,
-) -> Outcome:
+def solve_with_reference(job: Job) -> Outcome:
     """Solve the instance as ``computed_values_highs.csv`` was made: the reference model
     of the shared README with the (l,S) inequalities ``x_it <= D_i(t..l) y_it + s_il``
     (every ``t <= l``), passed straight to HiGHS through highspy.
 
-    Parameters
-    ----------
-    folder
-        Not used (the instance is read as it is).
-    solver
-        Must be ``highs``.
-    time_limit
-        Seconds.
-    gap
-        Relative MIP gap (the csv: 0, with HiGHS's absolute gap 1e-6).
-    threads
-        HiGHS threads (the csv: 1; 0 = HiGHS's default).
-    instance
-        The instance.
-
-    Returns
-    -------
-    Outcome
-        Status, objective (setup plus holding cost), bound and gap; nothing unserved
-        (the model serves every demand on time).
+    An engine of :data:`ENGINES` for ``solver`` ``highs`` only; the csv ran with ``gap`` 0 (and
+    HiGHS's absolute gap 1e-6) and ``threads`` 1. Nothing is unserved: the model serves
+    every demand on time.
     """
     hp: Any = importlib.import_module("highspy")
-    del folder
-    if instance is None or solver != "highs":
+    if job.solver != "highs":
         raise ValueError("the reference engine solves an instance with HiGHS")
+    instance = job.instance
     started = time.perf_counter()
     N, T = instance.N, instance.T
     d = instance.demand.T.astype(np.float64)  # (N, T)
@@ -259,8 +209,8 @@ def solve_with_reference(
     y = x + 2 * N * T
     h = hp.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("time_limit", float(job.time_limit))
+    h.setOptionValue("mip_rel_gap", float(job.gap))
     h.setOptionValue("random_seed", 0)
     inf = hp.kHighsInf
     n = 3 * N * T
@@ -294,7 +244,7 @@ def solve_with_reference(
     # number of threads before (a test run) can still set this one
     from optimizer.backends.highs import SCHEDULER
 
-    SCHEDULER.run(hp, h, threads)
+    SCHEDULER.run(hp, h, job.threads)
     seconds = time.perf_counter() - started
     info = h.getInfo()
     status_ = h.getModelStatus()
@@ -313,7 +263,7 @@ def solve_with_reference(
     )
 
 
-ENGINES = {
+ENGINES: dict[str, Callable[[Job], Outcome]] = {
     "soe": solve_with_soe,
     "baseline": solve_with_baseline,
     "reference": solve_with_reference,
@@ -403,7 +353,7 @@ def run(
             inst = read_instance(path)
             folder = convert(path, base / inst.name)
             try:
-                outcome = solve(folder, solver, time_limit, gap, threads, instance=inst)
+                outcome = solve(Job(folder, inst, solver, time_limit, gap, threads))
             except Exception as exc:  # report and go on with the next instance
                 print(f"{inst.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 outcome = Outcome("error", None, None, None, math.nan, None)
