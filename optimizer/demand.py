@@ -97,7 +97,7 @@ def _entries(dataset: Dataset) -> pd.DataFrame:
     if signal in ("max", "forecast") and len(dataset.forecast):
         forecast = dataset.forecast
         # (product, period) as one integer, the same for the forecast and the orders: a
-        # groupby on it is a third of one on the two text columns
+        # groupby on it takes about half the time of one on the two text columns
         with_orders = signal == "max" and len(orders) > 0
         ours = [forecast] + ([orders] if with_orders else [])
         p_codes, p_ids = pd.factorize(
