@@ -169,8 +169,9 @@ def plan(
                         value = float(cost @ first + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
             options = _options(settings, deadline, log, first, progress)
+            lp = model.lp if first is None else _shortage_cutoff(model, first)
             solution = backend.solve(
-                model.lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
+                lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
             )
             solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
@@ -294,6 +295,26 @@ def _first_plan(
     if start is not None and np.array_equal(start, idle_plan(model)):
         return start, None, "the idle plan: the LP relaxation took too long", floor
     return start, None, "first plan from LP rounding", floor
+
+
+def _shortage_cutoff(model: AllocationModel, plan: np.ndarray) -> LinearModel:
+    """``model.lp`` with each shortage column bounded by what a plan no dearer than
+    ``plan`` can afford: every MODEL.md term is a non-negative cost times a
+    non-negative quantity, so such a plan has ``pi(e) short[e] <= z`` (``z``: the
+    plan's objective). Only plans dearer than ``plan`` are cut, so the optimum and any
+    bound on it are the model's own. Where an entry cannot be shorted in full at that
+    price (an entry that must be served in effect), branch and cut can then see that
+    leaving a week without its setup needs stock from before."""
+    lp = model.lp
+    z = float(lp.cost @ plan + lp.offset)
+    price = lp.cost[model.short]
+    upper = lp.upper.copy()
+    afford = np.full(len(price), np.inf)
+    np.divide(z, price, out=afford, where=price > 0)
+    # a margin, so that the plan itself is inside the bound (HiGHS's presolve, given a
+    # start on the bound it then tightens, has returned an "optimum" 1e-9 above it)
+    upper[model.short] = np.minimum(upper[model.short], afford * (1 + 1e-6) + 1e-6)
+    return dataclasses.replace(lp, upper=upper)
 
 
 def _with_floor(solution: Solution, floor: float, mip_gap: float) -> Solution:

@@ -315,3 +315,48 @@ def test_threads_beyond_the_cores_are_capped(
     asked.clear()
     plan(bodywash, bodywash.settings.with_overrides(solve__threads=1))
     assert set(asked) == {1}  # at most the cores: as asked
+
+
+def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sets up at 30 and is short at 100 a unit, B needs no setup and is short at 1:
+    the optimum makes A's 20 in W1 with one setup (30) and B's 10 beside it. A plan
+    no dearer than 30 can leave at most 30 / 100 of a unit of each A entry short, so
+    that is the bound branch and cut gets (with a margin of 1e-6); B's 10 could be left short at 10 and keeps
+    its bound. The plan is the same."""
+    from formulations.allocation import build
+
+    ds = make(
+        products="product,priority,shortage_cost\nA,1,100\nB,1,1",
+        routings="product,line,rate,setup_cost\nA,L1,10,30\nB,L1,10,0",
+        forecast="product,period,quantity\nA,W1,10\nA,W2,10\nB,W1,10",
+    )
+    model = build(ds)
+    short = model.lp.variables["short"].index
+    a, b = (short["product"] == "A").to_numpy(), (short["product"] == "B").to_numpy()
+    optimum = HighsBackend().solve(model.lp, solve_module.SolveOptions(mip_gap=0.0))
+    assert optimum.values is not None
+    assert optimum.objective == pytest.approx(30.0)
+    upper = solve_module._shortage_cutoff(model, optimum.values).upper[model.short]
+    np.testing.assert_allclose(upper[a], 0.3 * (1 + 1e-6) + 1e-6)  # with a margin
+    np.testing.assert_array_equal(upper[b], [10.0])
+    idle = solve_module.idle_plan(model)  # 2,010: every entry may be left short in full
+    np.testing.assert_array_equal(
+        solve_module._shortage_cutoff(model, idle).upper, model.lp.upper
+    )
+
+    seen: list[np.ndarray] = []
+    real = HighsBackend.solve
+
+    def spying(self: HighsBackend, lp: Any, options: Any) -> Solution:
+        if lp.is_mip:
+            seen.append(lp.upper[model.short])
+        return real(self, lp, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", spying)
+    result = plan(ds)
+    assert result.summary.status == "optimal"
+    assert result.summary.objective == pytest.approx(30.0)
+    assert result.summary.objective_terms["shortage"] == 0.0
+    assert seen and np.all(seen[-1][a] < 1.0) and seen[-1][b][0] == 10.0
