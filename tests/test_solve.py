@@ -323,8 +323,8 @@ def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
     """A sets up at 30 and is short at 100 a unit, B needs no setup and is short at 1:
     the optimum makes A's 20 in W1 with one setup (30) and B's 10 beside it. A plan
     no dearer than 30 can leave at most 30 / 100 of a unit of each A entry short, so
-    that is the bound branch and cut gets (with a margin of 1e-6); B's 10 could be left short at 10 and keeps
-    its bound. The plan is the same."""
+    that is the bound branch and cut gets (with a margin of 1e-6); B's 10 could be
+    left short at 10 and keeps its bound. The plan is the same."""
     from formulations.allocation import build
 
     ds = make(
@@ -342,9 +342,7 @@ def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
     np.testing.assert_allclose(upper[a], 0.3 * (1 + 1e-6) + 1e-6)  # with a margin
     np.testing.assert_array_equal(upper[b], [10.0])
     idle = solve_module.idle_plan(model)  # 2,010: every entry may be left short in full
-    np.testing.assert_array_equal(
-        solve_module._shortage_cutoff(model, idle).upper, model.lp.upper
-    )
+    np.testing.assert_array_equal(solve_module._shortage_cutoff(model, idle).upper, model.lp.upper)
 
     seen: list[np.ndarray] = []
     real = HighsBackend.solve
