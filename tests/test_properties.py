@@ -269,6 +269,18 @@ def _write_folder(ds: Dataset, folder: Path) -> Path:
     return folder
 
 
+def _same_optimum_as_the_independent_model(ds: Dataset) -> None:
+    """soe's optimum of ``ds`` is the PuLP model's (``benchmarks/baseline_pulp.py``)."""
+    _show(ds)
+    with tempfile.TemporaryDirectory() as tmp:
+        reference = solve_baseline(_write_folder(ds, Path(tmp)), solver="highs", gap=0.0)
+    assert reference.status == "optimal"
+    assert reference.objective is not None
+    ours = _objective(_solve(ds))
+    assert close_or_below(ours, reference.objective), (ours, reference.objective)
+    assert close_or_below(reference.objective, ours), (ours, reference.objective)
+
+
 @PROPERTY
 @given(datasets())
 def test_an_independent_model_has_the_same_optimum(ds: Dataset) -> None:
@@ -280,14 +292,7 @@ def test_an_independent_model_has_the_same_optimum(ds: Dataset) -> None:
 
     Weighted mode only: the baseline implements no other.
     """
-    _show(ds)
-    with tempfile.TemporaryDirectory() as tmp:
-        reference = solve_baseline(_write_folder(ds, Path(tmp)), solver="highs", gap=0.0)
-    assert reference.status == "optimal"
-    assert reference.objective is not None
-    ours = _objective(_solve(ds))
-    assert close_or_below(ours, reference.objective), (ours, reference.objective)
-    assert close_or_below(reference.objective, ours), (ours, reference.objective)
+    _same_optimum_as_the_independent_model(ds)
 
 
 @PROPERTY
@@ -297,14 +302,7 @@ def test_shortage_bounded_by_the_first_plans_cost_keeps_the_optimum(ds: Dataset)
     than its first plan can afford (``optimizer.solve._shortage_cutoff``): with
     shortage priced high, those bounds bind. The optimum is the independent model's
     all the same."""
-    _show(ds)
-    with tempfile.TemporaryDirectory() as tmp:
-        reference = solve_baseline(_write_folder(ds, Path(tmp)), solver="highs", gap=0.0)
-    assert reference.status == "optimal"
-    assert reference.objective is not None
-    ours = _objective(_solve(ds))
-    assert close_or_below(ours, reference.objective), (ours, reference.objective)
-    assert close_or_below(reference.objective, ours), (ours, reference.objective)
+    _same_optimum_as_the_independent_model(ds)
 
 
 @PROPERTY
