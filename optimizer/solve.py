@@ -297,6 +297,10 @@ def _first_plan(
     return start, None, "first plan from LP rounding", floor
 
 
+SHORT_MARGIN = 1e-3
+"""Units of shortage added to each bound :func:`_shortage_cutoff` derives."""
+
+
 def _shortage_cutoff(model: AllocationModel, plan: np.ndarray) -> LinearModel:
     """``model.lp`` with each shortage column bounded by what a plan no dearer than
     ``plan`` can afford: every MODEL.md term is a non-negative cost times a
@@ -311,9 +315,11 @@ def _shortage_cutoff(model: AllocationModel, plan: np.ndarray) -> LinearModel:
     upper = lp.upper.copy()
     afford = np.full(len(price), np.inf)
     np.divide(z, price, out=afford, where=price > 0)
-    # a margin, so that the plan itself is inside the bound (HiGHS's presolve, given a
-    # start on the bound it then tightens, has returned an "optimum" 1e-9 above it)
-    upper[model.short] = np.minimum(upper[model.short], afford * (1 + 1e-6) + 1e-6)
+    # a margin, so that the plan itself is inside the bound and no bound is within
+    # HiGHS's tolerances of 0: its presolve fixed a column bounded by 1e-6 at that
+    # bound (a plan of 0 valued at 0.002), and with a start on a bound 1e-9 above it
+    # returned an "optimum" 1e-9 above the start. Looser bounds are as valid.
+    upper[model.short] = np.minimum(upper[model.short], afford * (1 + 1e-6) + SHORT_MARGIN)
     return dataclasses.replace(lp, upper=upper)
 
 

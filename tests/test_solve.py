@@ -323,7 +323,7 @@ def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
     """A sets up at 30 and is short at 100 a unit, B needs no setup and is short at 1:
     the optimum makes A's 20 in W1 with one setup (30) and B's 10 beside it. A plan
     no dearer than 30 can leave at most 30 / 100 of a unit of each A entry short, so
-    that is the bound branch and cut gets (with a margin of 1e-6); B's 10 could be
+    that is the bound branch and cut gets (with a margin); B's 10 could be
     left short at 10 and keeps its bound. The plan is the same."""
     from formulations.allocation import build
 
@@ -339,7 +339,7 @@ def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
     assert optimum.values is not None
     assert optimum.objective == pytest.approx(30.0)
     upper = solve_module._shortage_cutoff(model, optimum.values).upper[model.short]
-    np.testing.assert_allclose(upper[a], 0.3 * (1 + 1e-6) + 1e-6)  # with a margin
+    np.testing.assert_allclose(upper[a], 0.3 * (1 + 1e-6) + solve_module.SHORT_MARGIN)
     np.testing.assert_array_equal(upper[b], [10.0])
     idle = solve_module.idle_plan(model)  # 2,010: every entry may be left short in full
     np.testing.assert_array_equal(solve_module._shortage_cutoff(model, idle).upper, model.lp.upper)
