@@ -1048,7 +1048,7 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
         bad = ~blank & parsed.isna().to_numpy()
         check.rows(raw, bad, col.name, lambda i: _not_a_date(cells[i]))
         return np.asarray(parsed.to_numpy())
-    values = np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)  # "": NaN
+    values = _numbers(cells, blank)
     invalid = ~blank & np.isnan(values)
     check.rows(raw, invalid, col.name, lambda i: _not_a_number(str(cells[i])))
     infinite = np.isinf(values)
@@ -1078,6 +1078,31 @@ def _parse_column(raw: _RawTable, col: Column, cells: np.ndarray, check: _Checke
     if col.default not in (None, REQUIRED):
         values = np.where(blank, float(col.default), values)  # type: ignore[arg-type]
     return values
+
+
+def _numbers(cells: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """``cells`` as numbers, NaN where a cell is blank or not a number, as pandas'
+    ``to_numeric`` reads them.
+
+    Python's ``float`` reads every cell ``to_numeric`` reads to the same double
+    (correctly rounded; ``-0`` is -0.0, which ``to_numeric`` reads as 0 in a column of
+    whole numbers), in half the time (generated l's forecast quantities: 4.7 ms
+    against 9.4 ms), but also reads digit group underscores (``1_000``) and non-ASCII
+    digits, which are not numbers here; a column holding either, or a cell that is not
+    a number, goes to ``to_numeric``."""
+    filled = cells[~blank] if blank.any() else cells
+    try:
+        text = "".join(filled)
+        numbers = filled.astype(np.float64) if text.isascii() and "_" not in text else None
+    except (ValueError, TypeError):  # a cell that is not a number
+        numbers = None
+    if numbers is not None:
+        if len(filled) == len(cells):
+            return numbers
+        values = np.full(len(cells), np.nan)
+        values[~blank] = numbers
+        return values
+    return np.asarray(pd.to_numeric(cells, errors="coerce"), dtype=np.float64)  # "": NaN
 
 
 def _check_duplicates(raw: _RawTable, frame: pd.DataFrame, table: Table, check: _Checker) -> None:

@@ -56,6 +56,16 @@ BROKEN: list[tuple[str, dict[str, str | None], tuple[str, int | None, str | None
     ),
     ("NaN", {"lines": "line,hours\nL1,NaN"}, ("lines.csv", 2, "hours", "not a number")),
     (
+        "digit group underscore (Python's float reads it)",
+        {"lines": "line,hours\nL1,1_000"},
+        ("lines.csv", 2, "hours", "'1_000' is not a number"),
+    ),
+    (
+        "non-ASCII digits (Python's float reads them)",
+        {"forecast": "product,period,quantity\nA,W1,\u0661\u0662"},
+        ("forecast.csv", 2, "quantity", "is not a number"),
+    ),
+    (
         "too large",
         {"forecast": "product,period,quantity\nA,W1,1e15"},
         ("forecast.csv", 2, "quantity", "too large"),
@@ -1355,3 +1365,25 @@ def test_the_c_parser_reads_plain_files_and_declines_odd_ones() -> None:
     assert [list(c) for c in short or []][2] == ["1", ""]
     assert _parsed_in_c("p,t,q\n007,W1\n", 1, 3) is None  # the first row sets the width
     assert _parsed_in_c("p,t,q\n", 1, 3) is None  # no rows
+
+
+_NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda v: f"{v:.17g}"),
+    st.integers(-(10**25), 10**25).map(str),
+    st.text("0123456789.eE+-_ infaINFA\u0661", max_size=8),
+    st.just(""),
+)
+
+
+@hyp_settings(max_examples=300, deadline=None)
+@given(cells=st.lists(_NUMBER_TEXT, max_size=12))
+def test_numbers_read_as_pandas_to_numeric_reads_them(cells: list[str]) -> None:
+    """The numeric columns are read by Python's ``float`` where every cell allows it:
+    the same doubles as pandas' ``to_numeric``, NaN where it has NaN (a blank, a cell
+    that is not a number, ``1_000``, non-ASCII digits)."""
+    array = np.array(cells, dtype=object)
+    got = dataset_module._numbers(array, array == "")
+    want = np.asarray(pd.to_numeric(array, errors="coerce"), dtype=np.float64)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
