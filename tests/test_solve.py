@@ -317,6 +317,46 @@ def test_threads_beyond_the_cores_are_capped(
     assert set(asked) == {1}  # at most the cores: as asked
 
 
+def test_branch_and_cut_starts_again_from_a_plan_far_below_the_first(
+    make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the idle plan (2,010: A's 20 short at 100 a unit, B's 10 at 1) no shortage
+    bound binds. Branch and cut soon finds a plan under half of that (the optimum: one
+    setup of A at 30, both made in W1), so it starts again with the bounds that plan
+    implies (A short 0.3 of a unit at most, B's 10 as before) and proves the optimum.
+    The plan is the model's optimum, and the same in a second run."""
+    ds = make(
+        products="product,priority,shortage_cost\nA,1,100\nB,1,1",
+        routings="product,line,rate,setup_cost\nA,L1,10,30\nB,L1,10,0",
+        forecast="product,period,quantity\nA,W1,20\nB,W1,10",
+    )
+
+    def idle_first(model: Any, *args: Any) -> tuple[Any, ...]:
+        return solve_module.idle_plan(model), None, "the idle plan", -np.inf
+
+    monkeypatch.setattr(solve_module, "_first_plan", idle_first)
+    seen: list[np.ndarray] = []
+    real = HighsBackend.solve
+
+    def spying(self: HighsBackend, lp: Any, options: Any) -> Solution:
+        if lp.is_mip:
+            seen.append(lp.upper[lp.variables["short"].slice])
+        return real(self, lp, options)
+
+    monkeypatch.setattr(HighsBackend, "solve", spying)
+    lines: list[str] = []
+    result = plan(ds, log=lines.append)
+    assert result.summary.status == "optimal"
+    assert result.summary.objective == pytest.approx(30.0)
+    assert any("starting it again" in line for line in lines)
+    assert len(seen) >= 2
+    np.testing.assert_array_equal(seen[0], [20.0, 10.0])  # the idle plan's: none binds
+    np.testing.assert_allclose(seen[-1], [0.3 * (1 + 1e-6) + solve_module.SHORT_MARGIN, 10.0])
+    again = plan(ds)
+    assert again.summary.objective == result.summary.objective
+    assert again.production.equals(result.production)
+
+
 def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
     make: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
