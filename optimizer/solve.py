@@ -359,9 +359,13 @@ def _branch_and_cut(
     of the input; the time lost is the search before the restart, in practice the
     first seconds of the root."""
     restarts = 0
+    began = time.perf_counter()  # progress lines count on from here through restarts
     while True:
         options = dataclasses.replace(
-            _options(settings, deadline, log, first, progress), basis=basis, crash=_crash(model)
+            _options(settings, deadline, log, first, progress),
+            basis=basis,
+            crash=_crash(model),
+            clock=began,
         )
         if first is None:
             return backend.solve(model.lp, options)
@@ -377,8 +381,8 @@ def _branch_and_cut(
         found = _Beaten(target)
         solution = backend.solve(lp, dataclasses.replace(options, found=found, cancel=found))
         objective, values = found.best()
-        if not found() or values is None or time.perf_counter() >= deadline:
-            return solution
+        if solution.limit is not Limit.INTERRUPTED or not found() or values is None:
+            return solution  # ended otherwise (optimal, the time limit) before it stopped
         restarts += 1
         first = values
         if log is not None:
