@@ -168,8 +168,10 @@ def plan(
                     if log is not None:
                         value = float(cost @ first + model.lp.offset)
                         log(f"soe: after setup local search, objective {value:,.2f}")
-            solution = _branch_and_cut(
-                model, backend, settings, deadline, log, progress, first, basis
+            options = _options(settings, deadline, log, first, progress)
+            lp = model.lp if first is None else _shortage_cutoff(model, first)
+            solution = backend.solve(
+                lp, dataclasses.replace(options, basis=basis, crash=_crash(model))
             )
             solution = _with_floor(solution, floor, settings.solve.mip_gap)
             stages = []
@@ -308,108 +310,17 @@ def _shortage_cutoff(model: AllocationModel, plan: np.ndarray) -> LinearModel:
     price (an entry that must be served in effect), branch and cut can then see that
     leaving a week without its setup needs stock from before."""
     lp = model.lp
-    upper = lp.upper.copy()
-    upper[model.short] = _shortage_cutoff_bounds(model, float(lp.cost @ plan + lp.offset))
-    return dataclasses.replace(lp, upper=upper)
-
-
-def _shortage_cutoff_bounds(model: AllocationModel, objective: float) -> np.ndarray:
-    """The shortage columns' upper bounds for plans costing at most ``objective``
-    (:func:`_shortage_cutoff`)."""
-    lp = model.lp
+    z = float(lp.cost @ plan + lp.offset)
     price = lp.cost[model.short]
+    upper = lp.upper.copy()
     afford = np.full(len(price), np.inf)
-    np.divide(objective, price, out=afford, where=price > 0)
+    np.divide(z, price, out=afford, where=price > 0)
     # a margin, so that the plan itself is inside the bound and no bound is within
     # HiGHS's tolerances of 0: its presolve fixed a column bounded by 1e-6 at that
     # bound (a plan of 0 valued at 0.002), and with a start on a bound 1e-9 above it
     # returned an "optimum" 1e-9 above the start. Looser bounds are as valid.
-    bounds: np.ndarray = np.minimum(lp.upper[model.short], afford * (1 + 1e-6) + SHORT_MARGIN)
-    return bounds
-
-
-RESTART_SHARE = 0.5
-"""Branch and cut starts again when it finds a plan costing at most this share of the
-plan its shortage bounds came from (:func:`_branch_and_cut`)."""
-MAX_RESTARTS = 3
-"""Restarts of branch and cut at most, per solve."""
-
-
-def _branch_and_cut(
-    model: AllocationModel,
-    backend: Backend,
-    settings: Settings,
-    deadline: float,
-    log: Callable[[str], None] | None,
-    progress: Callable[[str], None] | None,
-    first: np.ndarray | None,
-    basis: Basis | None,
-) -> Solution:
-    """The model solved by the backend (branch and cut for a MILP) from ``first``, with
-    the shortage bounds ``first`` implies (:func:`_shortage_cutoff`).
-
-    Those bounds are only as tight as ``first`` is cheap, and soe's first plan can cost
-    hundreds of times the optimum (Trigeiro's F3: the setup-free LP's plan 10.1 M, the
-    optimum 37,739; 20 of the 145 F and G instances start above twice their optimum),
-    where branch and cut's own heuristics find a plan near it at its root. So when
-    branch and cut finds a plan at most :data:`RESTART_SHARE` of the cost the bounds
-    came from, and a bound would tighten, it is stopped and started again from that
-    plan with the bounds it implies (at most :data:`MAX_RESTARTS` times). Whether it
-    restarts depends on the plans found, not on the clock, so the plan stays a function
-    of the input; the time lost is the search before the restart, in practice the
-    first seconds of the root."""
-    restarts = 0
-    began = time.perf_counter()  # progress lines count on from here through restarts
-    while True:
-        options = dataclasses.replace(
-            _options(settings, deadline, log, first, progress),
-            basis=basis,
-            crash=_crash(model),
-            clock=began,
-        )
-        if first is None:
-            return backend.solve(model.lp, options)
-        lp = _shortage_cutoff(model, first)
-        z = float(model.lp.cost @ first + model.lp.offset)
-        target = RESTART_SHARE * z
-        if (
-            restarts >= MAX_RESTARTS
-            or not backend.capabilities.incumbents
-            or not _cutoff_tightens(model, lp, target)
-        ):
-            return backend.solve(lp, options)
-        found = _Beaten(target)
-        solution = backend.solve(lp, dataclasses.replace(options, found=found, cancel=found))
-        objective, values = found.best()
-        if solution.limit is not Limit.INTERRUPTED or not found() or values is None:
-            return solution  # ended otherwise (optimal, the time limit) before it stopped
-        restarts += 1
-        first = values
-        if log is not None:
-            log(
-                f"soe: branch and cut found a plan of {objective:,.2f}, at most"
-                f" {RESTART_SHARE:.0%} of {z:,.2f}: starting it again with the shortage"
-                " bounds that plan implies"
-            )
-
-
-class _Beaten(Incumbents):
-    """The plans branch and cut finds; called (as its ``cancel``), whether one costs at
-    most ``target``."""
-
-    def __init__(self, target: float) -> None:
-        super().__init__()
-        self.target = target
-
-    def __call__(self) -> bool:
-        return self.best()[0] <= self.target
-
-
-def _cutoff_tightens(model: AllocationModel, lp: LinearModel, objective: float) -> bool:
-    """Whether a plan costing ``objective`` bounds some shortage column below its
-    bound in ``lp`` (:func:`_shortage_cutoff`)."""
-    tighter = _shortage_cutoff_bounds(model, objective)
-    return bool((tighter < lp.upper[model.short] - SHORT_MARGIN).any())
+    upper[model.short] = np.minimum(upper[model.short], afford * (1 + 1e-6) + SHORT_MARGIN)
+    return dataclasses.replace(lp, upper=upper)
 
 
 def _with_floor(solution: Solution, floor: float, mip_gap: float) -> Solution:

@@ -11,7 +11,6 @@ import pytest
 from optimizer import Dataset, plan
 from optimizer import solve as solve_module
 from optimizer.backends import Solution, SolveStatus
-from optimizer.backends.base import Limit
 from optimizer.backends.highs import HighsBackend
 from optimizer.exceptions import SolverError
 
@@ -316,99 +315,6 @@ def test_threads_beyond_the_cores_are_capped(
     asked.clear()
     plan(bodywash, bodywash.settings.with_overrides(solve__threads=1))
     assert set(asked) == {1}  # at most the cores: as asked
-
-
-def _must_serve_a(make: Any) -> Dataset:
-    """A's 20 short at 100 a unit, B's 10 at 1; the optimum sets A up once (30) and makes
-    both in W1. The idle plan costs 2,010."""
-    return make(
-        products="product,priority,shortage_cost\nA,1,100\nB,1,1",
-        routings="product,line,rate,setup_cost\nA,L1,10,30\nB,L1,10,0",
-        forecast="product,period,quantity\nA,W1,20\nB,W1,10",
-    )
-
-
-@pytest.mark.parametrize("stopped", [True, False])
-def test_branch_and_cut_starts_again_from_a_plan_far_below_the_first(
-    make: Any, monkeypatch: pytest.MonkeyPatch, stopped: bool
-) -> None:
-    """From the idle plan (2,010) no shortage bound binds. The first branch and cut is
-    scripted: it finds the optimum (30, under half of 2,010) and, when ``stopped``, is
-    stopped by soe's check. soe then starts it again (really, in HiGHS) from that plan,
-    with the bounds it implies (A short 0.3 of a unit at most, B's 10 as before), and it
-    proves the optimum. A branch and cut that ended before the check is not started again."""
-    ds = _must_serve_a(make)
-    from formulations.allocation import build
-
-    model = build(ds)
-    optimum = HighsBackend().solve(model.lp, solve_module.SolveOptions(mip_gap=0.0))
-    assert optimum.values is not None and optimum.objective == pytest.approx(30.0)
-
-    def idle_first(model: Any, *args: Any) -> tuple[Any, ...]:
-        return solve_module.idle_plan(model), None, "the idle plan", -np.inf
-
-    monkeypatch.setattr(solve_module, "_first_plan", idle_first)
-    calls: list[tuple[np.ndarray, np.ndarray | None]] = []
-    real = HighsBackend.solve
-
-    def scripted(self: HighsBackend, lp: Any, options: Any) -> Solution:
-        if not lp.is_mip:
-            return real(self, lp, options)
-        calls.append((lp.upper[lp.variables["short"].slice], options.start))
-        if len(calls) > 1:
-            return real(self, lp, options)
-        assert options.found is not None and options.cancel is not None
-        assert not options.cancel()  # nothing found yet
-        options.found.offer(optimum.values, 30.0)
-        assert options.cancel()  # the check would stop it now
-        limit = Limit.INTERRUPTED if stopped else None
-        status = SolveStatus.FEASIBLE if stopped else SolveStatus.OPTIMAL
-        return Solution(status, limit, optimum.values, 30.0, 0.0 if stopped else 30.0)
-
-    monkeypatch.setattr(HighsBackend, "solve", scripted)
-    lines: list[str] = []
-    result = plan(ds, log=lines.append)
-    assert result.summary.status == "optimal"
-    assert result.summary.objective == pytest.approx(30.0)
-    np.testing.assert_array_equal(calls[0][0], [20.0, 10.0])  # the idle plan's: none binds
-    if not stopped:
-        assert len(calls) == 1
-        assert not any("starting it again" in line for line in lines)
-        return
-    assert len(calls) == 2
-    assert any("starting it again" in line for line in lines)
-    np.testing.assert_allclose(calls[1][0], [0.3 * (1 + 1e-6) + solve_module.SHORT_MARGIN, 10.0])
-    np.testing.assert_array_equal(calls[1][1], optimum.values)  # from the plan it found
-
-
-def test_branch_and_cut_is_not_started_again_where_no_bound_would_tighten(
-    make: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A's entries of 10 and 10 (1,000 short each) and B's 10: from the idle plan
-    (2,010), a plan of half that still lets each entry be short in full, so branch and
-    cut runs once, without soe's check."""
-    ds = make(
-        products="product,priority,shortage_cost\nA,1,100\nB,1,1",
-        routings="product,line,rate,setup_cost\nA,L1,10,30\nB,L1,10,0",
-        forecast="product,period,quantity\nA,W1,10\nA,W2,10\nB,W1,10",
-    )
-    monkeypatch.setattr(
-        solve_module,
-        "_first_plan",
-        lambda model, *args: (solve_module.idle_plan(model), None, "the idle plan", -np.inf),
-    )
-    seen: list[Any] = []
-    real = HighsBackend.solve
-
-    def spying(self: HighsBackend, lp: Any, options: Any) -> Solution:
-        if lp.is_mip:
-            seen.append(options.cancel)
-        return real(self, lp, options)
-
-    monkeypatch.setattr(HighsBackend, "solve", spying)
-    result = plan(ds)
-    assert result.summary.objective == pytest.approx(30.0)
-    assert seen == [None]
 
 
 def test_branch_and_cut_sees_shortage_bounded_by_the_first_plans_cost(
